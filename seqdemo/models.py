@@ -1,0 +1,172 @@
+"""Models by role, from the Hub or from the offline kit, loaded once per process.
+
+A role (`bert`, `roberta`, `longformer`, ...) names what a model is for; each maps to a
+Hub checkpoint and to an offline-kit counterpart of the same family. Where the models come
+from is decided once: `hub`, `offline`, or `auto`, which asks the Hub for at most a few
+seconds (an unreachable Hub otherwise costs a minute of retries on every load).
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from seqdemo.device import DeviceChoice, pick_device
+from seqdemo.offline import ensure_kit
+from seqdemo.settings import Settings
+
+HUB_PROBE_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a model is for, and where to find it online and offline.
+
+    `family` is the architecture family (bert / roberta / longformer), which fixes the
+    special tokens, pad id and how position ids are built.
+    """
+
+    name: str
+    family: str
+    hub_checkpoint: str
+    kit_checkpoint: str
+    summary: str
+    model_class: Any = AutoModel
+
+
+ROLES: dict[str, Role] = {
+    role.name: role
+    for role in (
+        Role("bert", "bert", "bert-base-uncased", "bert", "BERT · WordPiece, uncased · 512 tokens"),
+        Role("roberta", "roberta", "roberta-base", "roberta", "RoBERTa · byte-level BPE · 512 tokens"),
+        Role(
+            "longformer",
+            "longformer",
+            "allenai/longformer-base-4096",
+            "longformer",
+            "Longformer · RoBERTa's byte-level BPE · 4096 tokens",
+        ),
+    )
+}
+
+
+def get_role(name: str) -> Role:
+    """The registry entry for `name`; a ValueError listing the known roles otherwise."""
+    try:
+        return ROLES[name]
+    except KeyError:
+        raise ValueError(f"Unknown model role {name!r}: choose one of {', '.join(ROLES)}.") from None
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where checkpoints come from (`hub` or `offline`) and why, in words for the header."""
+
+    mode: str
+    reason: str
+
+    @property
+    def label(self) -> str:
+        kind = "Hugging Face Hub checkpoints" if self.mode == "hub" else "offline kit"
+        return f"{kind}: {self.reason}"
+
+
+def probe_hub(endpoint: str, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """True when `endpoint` answers an HTTP request within `timeout_s` seconds.
+
+    The request runs in a daemon thread so that a DNS lookup that ignores socket
+    timeouts cannot hold the caller past the deadline.
+    """
+    answered = threading.Event()
+
+    def ask() -> None:
+        try:
+            request = urllib.request.Request(endpoint + "/api/models?limit=1", method="HEAD")
+            urllib.request.urlopen(request, timeout=timeout_s)
+            answered.set()
+        except urllib.error.HTTPError as err:  # an HTTP answer, even an error, means the Hub is there
+            if err.code < 500:
+                answered.set()
+        except (OSError, ValueError):
+            pass
+
+    worker = threading.Thread(target=ask, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return answered.is_set()
+
+
+def decide_source(settings: Settings, probe: Callable[[str], bool] = probe_hub) -> ModelSource:
+    """Decide hub or offline from the settings, probing the Hub only in `auto` mode."""
+    if settings.models == "offline":
+        return ModelSource("offline", "SEQDEMO_MODELS=offline")
+    if settings.hub_offline:
+        if settings.models == "hub":
+            raise ValueError("SEQDEMO_MODELS=hub contradicts HF_HUB_OFFLINE=1: unset one of them.")
+        return ModelSource("offline", "HF_HUB_OFFLINE=1")
+    if settings.models == "hub":
+        return ModelSource("hub", "SEQDEMO_MODELS=hub")
+    if probe(settings.hub_endpoint):
+        return ModelSource("hub", f"{settings.hub_endpoint} reachable")
+    return ModelSource("offline", "Hugging Face Hub not reachable")
+
+
+class ModelStore:
+    """Loads tokenizers and models for roles from one source, each at most once.
+
+    `checkpoint(role)` is the Hub id or kit folder; `tokenizer(role)` and `model(role)`
+    return cached objects, so a second request for the same role never reloads. Models
+    are placed on `device` in its dtype.
+    """
+
+    def __init__(self, source: ModelSource, settings: Settings, device: DeviceChoice | None = None) -> None:
+        self.source = source
+        self.settings = settings
+        self.device = device or pick_device(settings.device, settings.dtype)
+        self._lock = threading.RLock()
+        self._tokenizers: dict[str, PreTrainedTokenizerBase] = {}
+        self._models: dict[tuple[str, str | None], Any] = {}
+        self._kit: Path | None = None
+
+    def kit_dir(self) -> Path:
+        with self._lock:
+            if self._kit is None:
+                self._kit = ensure_kit(self.settings.kit_dir)
+            return self._kit
+
+    def checkpoint(self, role: str) -> str:
+        entry = get_role(role)
+        if self.source.mode == "hub":
+            return self.settings.checkpoint_override(role) or entry.hub_checkpoint
+        return str(self.kit_dir() / entry.kit_checkpoint)
+
+    def tokenizer(self, role: str) -> PreTrainedTokenizerBase:
+        with self._lock:
+            if role not in self._tokenizers:
+                self._tokenizers[role] = AutoTokenizer.from_pretrained(self.checkpoint(role))
+            return self._tokenizers[role]
+
+    def model(self, role: str, attn_implementation: str | None = None) -> Any:
+        """The role's model in eval mode; `attn_implementation="eager"` gives attention weights."""
+        key = (role, attn_implementation)
+        with self._lock:
+            if key not in self._models:
+                kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
+                self._models[key] = model.to(self.device.device, self.device.dtype).eval()
+            return self._models[key]
+
+
+@cache
+def default_store() -> ModelStore:
+    """The process-wide store, configured from the environment on first use."""
+    settings = Settings.from_env()
+    return ModelStore(decide_source(settings), settings)

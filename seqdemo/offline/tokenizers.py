@@ -1,0 +1,67 @@
+"""Train the offline kit's tokenizers and save them in the Hub checkpoints' layout.
+
+The vocabularies are learned with the `tokenizers` library; the transformers classes
+(`BertTokenizer`, `RobertaTokenizer`, `LongformerTokenizer`) then assemble the same
+normaliser / pre-tokeniser / post-processor pipeline the Hub checkpoints use, so special
+tokens, pair formats and pad ids follow each family exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from tokenizers.implementations import BertWordPieceTokenizer, ByteLevelBPETokenizer
+from transformers import BertTokenizer, LongformerTokenizer, RobertaTokenizer
+
+from seqdemo.offline.corpus import corpus_lines
+
+# Small vocabularies on a small corpus: common words stay whole, rarer ones split into
+# subwords, as they do (less often) with the 30k / 50k vocabularies on the Hub.
+BERT_VOCAB_SIZE = 8000
+BPE_VOCAB_SIZE = 8000
+BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # [PAD] = 0
+BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # <s> = 0, <pad> = 1, </s> = 2
+MODEL_MAX_LENGTHS = {"bert": 512, "roberta": 512, "longformer": 4096}
+
+
+def build_bert_tokenizer(out_dir: Path) -> None:
+    """WordPiece, uncased, `[CLS] A [SEP] B [SEP]` with token_type_ids, saved to `out_dir`."""
+    trainer = BertWordPieceTokenizer(lowercase=True)
+    trainer.train_from_iterator(
+        corpus_lines(),
+        vocab_size=BERT_VOCAB_SIZE,
+        min_frequency=2,
+        limit_alphabet=1000,
+        special_tokens=BERT_SPECIAL_TOKENS,
+        show_progress=False,
+    )
+    tokenizer = BertTokenizer(vocab=trainer.get_vocab(), do_lower_case=True, model_max_length=MODEL_MAX_LENGTHS["bert"])
+    tokenizer.save_pretrained(out_dir)
+
+
+def _train_byte_level_bpe() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    trainer = ByteLevelBPETokenizer(add_prefix_space=False)
+    trainer.train_from_iterator(
+        corpus_lines(),
+        vocab_size=BPE_VOCAB_SIZE,
+        min_frequency=2,
+        special_tokens=BPE_SPECIAL_TOKENS,
+        show_progress=False,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab_file, merges_file = trainer.save_model(tmp)
+        vocab = json.loads(Path(vocab_file).read_text(encoding="utf-8"))
+        lines = Path(merges_file).read_text(encoding="utf-8").splitlines()
+        merges = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#")]
+    return vocab, merges
+
+
+def build_bpe_tokenizers(roberta_dir: Path, longformer_dir: Path) -> None:
+    """Byte-level BPE shared by RoBERTa (512) and Longformer (4096), as on the Hub."""
+    vocab, merges = _train_byte_level_bpe()
+    targets = ((RobertaTokenizer, roberta_dir, "roberta"), (LongformerTokenizer, longformer_dir, "longformer"))
+    for cls, out_dir, family in targets:
+        tokenizer = cls(vocab=dict(vocab), merges=list(merges), model_max_length=MODEL_MAX_LENGTHS[family])
+        tokenizer.save_pretrained(out_dir)
