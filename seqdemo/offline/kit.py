@@ -19,7 +19,7 @@ from pathlib import Path
 from seqdemo.offline.corpus import corpus_fingerprint
 from seqdemo.offline.tokenizers import build_bert_tokenizer, build_bpe_tokenizers
 
-KIT_VERSION = 1
+KIT_VERSION = 2
 MANIFEST = "manifest.json"
 
 

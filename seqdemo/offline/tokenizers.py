@@ -12,7 +12,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from tokenizers.implementations import BertWordPieceTokenizer, ByteLevelBPETokenizer
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers.implementations import ByteLevelBPETokenizer
 from transformers import BertTokenizer, LongformerTokenizer, RobertaTokenizer
 
 from seqdemo.offline.corpus import corpus_lines
@@ -26,18 +27,41 @@ BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # <s> = 0, <pa
 MODEL_MAX_LENGTHS = {"bert": 512, "roberta": 512, "longformer": 4096}
 
 
+WORD_START = "\u2581"  # marks a word's first piece while learning the WordPiece vocabulary
+
+
+def _learn_wordpiece_vocab() -> dict[str, int]:
+    """A WordPiece vocabulary learned deterministically with a BPE trainer.
+
+    The `tokenizers` WordPiece trainer numbers its `##` pieces in hash-map order, so ties
+    between equally frequent merges break differently on every run. Instead each word is
+    marked with WORD_START and plain BPE (deterministic) learns the merges; a piece that
+    starts a word becomes `piece`, any other becomes `##piece`, as in BERT's vocabulary.
+    """
+    normalizer = normalizers.BertNormalizer(lowercase=True, clean_text=True, handle_chinese_chars=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    marked = [
+        " ".join(WORD_START + word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line)))
+        for line in corpus_lines()
+    ]
+    learner = Tokenizer(models.BPE())
+    learner.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    learner.train_from_iterator(
+        marked, trainers.BpeTrainer(vocab_size=BERT_VOCAB_SIZE, min_frequency=2, show_progress=False)
+    )
+    pieces = [piece for piece, _ in sorted(learner.get_vocab().items(), key=lambda item: item[1])]
+    alphabet = [piece for piece in pieces if len(piece) == 1 and piece != WORD_START]
+    merged = [piece for piece in pieces if len(piece) > 1]
+    wordpieces = [*BERT_SPECIAL_TOKENS, *alphabet, *("##" + char for char in alphabet)]
+    wordpieces += [piece[1:] if piece.startswith(WORD_START) else "##" + piece for piece in merged]
+    return {piece: index for index, piece in enumerate(dict.fromkeys(wordpieces))}
+
+
 def build_bert_tokenizer(out_dir: Path) -> None:
     """WordPiece, uncased, `[CLS] A [SEP] B [SEP]` with token_type_ids, saved to `out_dir`."""
-    trainer = BertWordPieceTokenizer(lowercase=True)
-    trainer.train_from_iterator(
-        corpus_lines(),
-        vocab_size=BERT_VOCAB_SIZE,
-        min_frequency=2,
-        limit_alphabet=1000,
-        special_tokens=BERT_SPECIAL_TOKENS,
-        show_progress=False,
+    tokenizer = BertTokenizer(
+        vocab=_learn_wordpiece_vocab(), do_lower_case=True, model_max_length=MODEL_MAX_LENGTHS["bert"]
     )
-    tokenizer = BertTokenizer(vocab=trainer.get_vocab(), do_lower_case=True, model_max_length=MODEL_MAX_LENGTHS["bert"])
     tokenizer.save_pretrained(out_dir)
 
 
