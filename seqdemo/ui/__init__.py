@@ -51,4 +51,8 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
 
 def launch_options() -> dict[str, object]:
     """Arguments for `Blocks.launch` that belong to the look of the app."""
-    return {"css_paths": sorted(UI_DIR.glob("*.css")), "theme": gr.themes.Soft()}
+    # System fonts: the default theme fetches web fonts, which an offline machine cannot.
+    fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    theme = gr.themes.Soft(font=fonts, font_mono=mono)
+    return {"css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}
