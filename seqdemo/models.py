@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from seqdemo.device import DeviceChoice, pick_device
 from seqdemo.offline import ensure_kit
@@ -30,8 +30,8 @@ HUB_PROBE_TIMEOUT_S = 3.0
 class Role:
     """What a model is for, and where to find it online and offline.
 
-    `family` is the architecture family (bert / roberta / longformer), which fixes the
-    special tokens, pad id and how position ids are built.
+    `family` is the architecture family (bert / roberta / longformer / gpt2), which fixes
+    the special tokens, pad id and how position ids are built.
     """
 
     name: str
@@ -53,6 +53,14 @@ ROLES: dict[str, Role] = {
             "allenai/longformer-base-4096",
             "longformer",
             "Longformer · RoBERTa's byte-level BPE · 4096 tokens",
+        ),
+        Role(
+            "decoder",
+            "gpt2",
+            "gpt2",
+            "decoder",
+            "GPT-2 · byte-level BPE · decoder-only, for generation · 1024 tokens",
+            model_class=AutoModelForCausalLM,
         ),
     )
 }

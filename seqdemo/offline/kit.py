@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from seqdemo.offline.corpus import corpus_fingerprint
+from seqdemo.offline.models import build_models
 from seqdemo.offline.tokenizers import build_bert_tokenizer, build_bpe_tokenizers
 
 KIT_VERSION = 2
@@ -48,7 +49,8 @@ def build_kit(out_dir: Path) -> None:
     """Build every kit checkpoint into `out_dir` (which must be empty or missing)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     build_bert_tokenizer(out_dir / "bert")
-    build_bpe_tokenizers(out_dir / "roberta", out_dir / "longformer")
+    build_bpe_tokenizers(out_dir / "roberta", out_dir / "longformer", out_dir / "decoder")
+    build_models(out_dir)
     (out_dir / MANIFEST).write_text(json.dumps(_expected_manifest(), indent=2))
 
 

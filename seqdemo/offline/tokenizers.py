@@ -1,9 +1,9 @@
 """Train the offline kit's tokenizers and save them in the Hub checkpoints' layout.
 
 The vocabularies are learned with the `tokenizers` library; the transformers classes
-(`BertTokenizer`, `RobertaTokenizer`, `LongformerTokenizer`) then assemble the same
-normaliser / pre-tokeniser / post-processor pipeline the Hub checkpoints use, so special
-tokens, pair formats and pad ids follow each family exactly.
+(`BertTokenizer`, `RobertaTokenizer`, `LongformerTokenizer`, `GPT2Tokenizer`) then assemble
+the same normaliser / pre-tokeniser / post-processor pipeline the Hub checkpoints use, so
+special tokens, pair formats and pad ids follow each family exactly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 from tokenizers.implementations import ByteLevelBPETokenizer
-from transformers import BertTokenizer, LongformerTokenizer, RobertaTokenizer
+from transformers import BertTokenizer, GPT2Tokenizer, LongformerTokenizer, RobertaTokenizer
 
 from seqdemo.offline.corpus import corpus_lines
 
@@ -24,7 +24,7 @@ BERT_VOCAB_SIZE = 8000
 BPE_VOCAB_SIZE = 8000
 BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # [PAD] = 0
 BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # <s> = 0, <pad> = 1, </s> = 2
-MODEL_MAX_LENGTHS = {"bert": 512, "roberta": 512, "longformer": 4096}
+MODEL_MAX_LENGTHS = {"bert": 512, "roberta": 512, "longformer": 4096, "gpt2": 1024}
 
 
 WORD_START = "\u2581"  # marks a word's first piece while learning the WordPiece vocabulary
@@ -82,10 +82,25 @@ def _train_byte_level_bpe() -> tuple[dict[str, int], list[tuple[str, str]]]:
     return vocab, merges
 
 
-def build_bpe_tokenizers(roberta_dir: Path, longformer_dir: Path) -> None:
-    """Byte-level BPE shared by RoBERTa (512) and Longformer (4096), as on the Hub."""
+def build_bpe_tokenizers(roberta_dir: Path, longformer_dir: Path, decoder_dir: Path) -> None:
+    """Byte-level BPE shared by RoBERTa (512), Longformer (4096) and the GPT-2 decoder (1024).
+
+    The decoder gets no `<s>` / `</s>` around its prompts, as GPT-2 has none; unlike the Hub's
+    `gpt2`, which has no pad token at all, its `<pad>` is set explicitly so that batches can
+    be padded.
+    """
     vocab, merges = _train_byte_level_bpe()
     targets = ((RobertaTokenizer, roberta_dir, "roberta"), (LongformerTokenizer, longformer_dir, "longformer"))
     for cls, out_dir, family in targets:
         tokenizer = cls(vocab=dict(vocab), merges=list(merges), model_max_length=MODEL_MAX_LENGTHS[family])
         tokenizer.save_pretrained(out_dir)
+    decoder = GPT2Tokenizer(
+        vocab=dict(vocab),
+        merges=list(merges),
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        model_max_length=MODEL_MAX_LENGTHS["gpt2"],
+    )
+    decoder.save_pretrained(decoder_dir)

@@ -1,0 +1,118 @@
+"""Small, randomly initialised models of the real architectures, one per kit tokenizer.
+
+Each is the transformers class the Hub checkpoint uses (`BertModel`, `RobertaModel`,
+`LongformerModel`, `GPT2LMHeadModel`) with a few narrow layers, sized to its tokenizer:
+same vocabulary, pad id and maximum length. RoBERTa-style models count positions from
+pad_id + 1, so they need max_length + 2 position embeddings. Weights are seeded, so two
+builds are identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    GPT2Config,
+    GPT2LMHeadModel,
+    LongformerConfig,
+    LongformerModel,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    RobertaConfig,
+    RobertaModel,
+)
+
+SEED = 0
+HIDDEN_SIZE = 64
+LAYERS = 2
+HEADS = 4
+INTERMEDIATE_SIZE = 256
+# Even, as Longformer requires, and small enough that a few sentences already span more
+# than one window, so the local band is visible.
+LONGFORMER_ATTENTION_WINDOW = 32
+
+
+def _encoder_sizes() -> dict[str, int]:
+    return {
+        "hidden_size": HIDDEN_SIZE,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "intermediate_size": INTERMEDIATE_SIZE,
+    }
+
+
+def _special_ids(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+    return {
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+
+
+def _bert_config(tokenizer: PreTrainedTokenizerBase) -> BertConfig:
+    return BertConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=tokenizer.model_max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        **_encoder_sizes(),
+    )
+
+
+def _roberta_like(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+    return {
+        "vocab_size": len(tokenizer),
+        "max_position_embeddings": tokenizer.model_max_length + tokenizer.pad_token_id + 1,
+        "type_vocab_size": 1,
+        **_special_ids(tokenizer),
+        **_encoder_sizes(),
+    }
+
+
+def _roberta_config(tokenizer: PreTrainedTokenizerBase) -> RobertaConfig:
+    return RobertaConfig(**_roberta_like(tokenizer))
+
+
+def _longformer_config(tokenizer: PreTrainedTokenizerBase) -> LongformerConfig:
+    return LongformerConfig(
+        attention_window=LONGFORMER_ATTENTION_WINDOW, sep_token_id=tokenizer.sep_token_id, **_roberta_like(tokenizer)
+    )
+
+
+def _gpt2_config(tokenizer: PreTrainedTokenizerBase) -> GPT2Config:
+    return GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=tokenizer.model_max_length,
+        n_embd=HIDDEN_SIZE,
+        n_layer=LAYERS,
+        n_head=HEADS,
+        **_special_ids(tokenizer),
+    )
+
+
+# kit folder -> (architecture, config sized to the tokenizer saved in that folder)
+KIT_MODELS: dict[str, tuple[type[PreTrainedModel], Callable[[PreTrainedTokenizerBase], PretrainedConfig]]] = {
+    "bert": (BertModel, _bert_config),
+    "roberta": (RobertaModel, _roberta_config),
+    "longformer": (LongformerModel, _longformer_config),
+    "decoder": (GPT2LMHeadModel, _gpt2_config),
+}
+
+
+def build_model(folder: Path, seed: int = SEED) -> None:
+    """Create the seeded kit model for the tokenizer already saved in `folder`; save it there too."""
+    model_class, make_config = KIT_MODELS[folder.name]
+    config = make_config(AutoTokenizer.from_pretrained(folder))
+    torch.manual_seed(seed)
+    model_class(config).save_pretrained(folder)
+
+
+def build_models(kit_dir: Path) -> None:
+    """A model next to each kit tokenizer (`kit_dir/<name>`), so `from_pretrained` loads both."""
+    for name in KIT_MODELS:
+        build_model(kit_dir / name)
