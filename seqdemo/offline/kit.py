@@ -20,7 +20,7 @@ from seqdemo.offline.corpus import corpus_fingerprint
 from seqdemo.offline.models import build_models
 from seqdemo.offline.tokenizers import build_bert_tokenizer, build_bpe_tokenizers
 
-KIT_VERSION = 2
+KIT_VERSION = 3
 MANIFEST = "manifest.json"
 
 
