@@ -13,9 +13,21 @@ os.environ["SEQDEMO_MODELS"] = "offline"
 os.environ["SEQDEMO_KIT_DIR"] = tempfile.mkdtemp(prefix="seqdemo-kit-")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import socket  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 from seqdemo.models import ModelStore, default_store  # noqa: E402
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where browser tests save what they saw; the run's summary names it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +51,27 @@ def roberta_tokenizer(store):
 @pytest.fixture(scope="session")
 def longformer_tokenizer(store):
     return store.tokenizer("longformer")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(store):
+    """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
+    from seqdemo.ui import build_app, launch_options
+
+    demo = build_app(store)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    if shots:
+        terminalreporter.write_line(f"browser screenshots ({len(shots)}): {SCREENSHOTS}")
