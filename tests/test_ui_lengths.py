@@ -1,0 +1,85 @@
+"""Tab 1's handler: the worked example fills every output; bad input becomes a gr.Error."""
+
+import re
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from seqdemo.ui.components import user_errors
+from seqdemo.ui.lengths import EXAMPLE_TEXTS, MAX_CHIPS_PER_TEXT, TOKENIZER_ROLES, measure_texts
+
+EXAMPLE = "\n".join(EXAMPLE_TEXTS)
+
+
+def test_the_example_fills_every_output(store):
+    summary, counts_png, padding_png, files, per_text, chips = measure_texts(
+        EXAMPLE, list(TOKENIZER_ROLES), True, store=store
+    )
+    for role in TOKENIZER_ROLES:
+        mask = np.array(store.tokenizer(role)(list(EXAMPLE_TEXTS), padding="longest")["attention_mask"])
+        assert f"{(mask == 0).sum():,} / {mask.size:,}" in summary
+    assert "the token ids are identical" in summary
+    assert [Path(f).suffix for f in files] == [".png", ".svg", ".png", ".svg"]
+    assert counts_png == files[0] and padding_png == files[2]
+    assert all(Path(f).stat().st_size > 0 for f in files)
+    assert per_text.count("<tr>") == len(EXAMPLE_TEXTS) + 1  # + header
+    for i, text in enumerate(EXAMPLE_TEXTS, start=1):
+        count = len(store.tokenizer("bert")(text)["input_ids"])
+        assert f"Text {i} · " in chips and f"bert · {count} tokens" in chips.split(f"Text {i} · ")[1]
+    assert "the same tokens as roberta" in chips
+
+
+def test_special_tokens_can_be_left_out_of_the_counts(store):
+    text = EXAMPLE_TEXTS[0]
+    summary, *_ = measure_texts(text, ["roberta"], False, store=store)
+    count = len(store.tokenizer("roberta")(text, add_special_tokens=False)["input_ids"])
+    assert "special tokens not counted" in summary
+    assert f"<td>{count:,}</td><td>{count:,}</td>" in summary  # min and max of one text
+
+
+def test_long_texts_show_a_capped_number_of_chips_with_a_note(store):
+    text = " ".join(f"word{i}" for i in range(400))
+    count = len(store.tokenizer("bert")(text)["input_ids"])
+    assert count > MAX_CHIPS_PER_TEXT
+    *_, chips = measure_texts(text, ["bert"], True, store=store)
+    assert f"showing {MAX_CHIPS_PER_TEXT} of {count:,} tokens" in chips
+    assert len(re.findall(r'class="sd-chip[^"]*" title="id ', chips)) == MAX_CHIPS_PER_TEXT
+
+
+def test_emoji_and_other_scripts_show_their_pieces(store):
+    text = "I ❤️ tokens 🤖 東京 Привет"
+    *_, chips = measure_texts(text, list(TOKENIZER_ROLES), True, store=store)
+    assert 'class="sd-chip bytes"' in chips  # byte-level pieces of split characters
+    tokenizer = store.tokenizer("bert")
+    if tokenizer.unk_token_id in tokenizer(text)["input_ids"]:
+        assert 'class="sd-chip unk"' in chips
+
+
+@pytest.mark.parametrize(
+    ("raw", "roles", "message"),
+    [
+        ("", list(TOKENIZER_ROLES), "Enter at least one text"),
+        ("\n".join(["x"] * 1000), list(TOKENIZER_ROLES), "1,000 texts given"),
+        ("x" * 100_000, list(TOKENIZER_ROLES), "100,000 characters"),
+        (EXAMPLE, [], "Choose at least one tokenizer"),
+    ],
+)
+def test_bad_input_becomes_a_gr_error_with_the_backend_message(store, raw, roles, message):
+    with pytest.raises(gr.Error, match=message):
+        user_errors(measure_texts)(raw, roles, True, store=store)
+
+
+def test_the_tab_registers_its_endpoints_and_runs_the_example_on_load(store):
+    from seqdemo.ui import lengths
+
+    with gr.Blocks() as demo:
+        lengths.build(store)
+    by_name = {fn.api_name: fn for fn in demo.fns.values()}
+    assert {"measure_lengths", "measure_lengths_example"} <= set(by_name)
+    on_load = by_name["measure_lengths_example"]
+    assert [trigger for _, trigger in on_load.targets] == ["load"]
+    first, fresh = on_load.fn(), measure_texts(EXAMPLE, list(TOKENIZER_ROLES), True, store=store)
+    assert first[0] == fresh[0] and first[4:] == fresh[4:]  # same tables and chips; figure files differ by path
+    assert on_load.fn() is first  # every later visitor gets the computed example from memory
