@@ -1,0 +1,231 @@
+"""Batching strategies: coverage, padding counts, token budgets, order restoration, model outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import RobertaConfig, RobertaModel
+
+from seqdemo.batching import (
+    STRATEGIES,
+    compare_strategies,
+    embed_batch,
+    encode_truncated,
+    length_grouped_order,
+    measure_throughput,
+    pad_batch,
+    plan_all,
+    plan_batches,
+    recommend_max_length,
+    run_plan,
+    token_lengths,
+)
+
+TEXTS = [
+    "Short.",
+    "The movie was wonderful from the first scene to the last.",
+    "A much longer review: " + "the plot wanders, the actors try hard, and the music is lovely. " * 12,
+    "Two words",
+    "Medium length text about batching sequences of different lengths together.",
+    "An overlong document that must be truncated. " * 80,
+    "Padding costs compute.",
+]
+
+
+def heavy_tailed(count: int, seed: int) -> np.ndarray:
+    return np.clip(np.random.default_rng(seed).lognormal(np.log(20), 1.0, count).round(), 1, 700).astype(int)
+
+
+@pytest.fixture(scope="module")
+def tiny_roberta(roberta_tokenizer) -> RobertaModel:
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=len(roberta_tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=roberta_tokenizer.model_max_length + roberta_tokenizer.pad_token_id + 1,
+        pad_token_id=roberta_tokenizer.pad_token_id,
+    )
+    return RobertaModel(config, add_pooling_layer=False).eval()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(("count", "batch_size", "max_tokens"), [(1, 4, 64), (37, 8, 256), (300, 16, 1024)])
+def test_every_strategy_covers_every_index_exactly_once(strategy, count, batch_size, max_tokens):
+    plan = plan_batches(heavy_tailed(count, seed=count), strategy, batch_size=batch_size, max_tokens=max_tokens)
+    assert sorted(plan.order.tolist()) == list(range(count))
+    assert all(len(batch) > 0 for batch in plan.batches)
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic", "grouped", "sorted"])
+def test_batch_size_strategies_fill_every_batch_but_the_last(strategy):
+    plan = plan_batches(heavy_tailed(103, seed=1), strategy, batch_size=10)
+    assert [len(batch) for batch in plan.batches] == [10] * 10 + [3]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_padded_and_real_token_counts_equal_a_direct_count(strategy):
+    lengths = heavy_tailed(90, seed=2)
+    plan = plan_batches(lengths, strategy, batch_size=12, max_tokens=600, max_length=128)
+    real = padded = 0
+    for batch, width in zip(plan.batches, plan.widths, strict=True):
+        rows = [[5] * min(int(lengths[i]), 128) for i in batch]
+        ids, mask = pad_batch(rows, int(width), pad_token_id=1)
+        real += int(mask.sum())
+        padded += ids.numel()
+    assert (plan.real_tokens, plan.padded_tokens, plan.pad_tokens) == (real, padded, padded - real)
+    assert plan.padding_waste == pytest.approx((padded - real) / padded)
+    largest = max(((len(b), int(w)) for b, w in zip(plan.batches, plan.widths, strict=True)), key=np.prod)
+    assert plan.largest_batch_shape == largest
+
+
+def test_fixed_pads_to_max_length_and_the_others_to_their_longest_text():
+    lengths = heavy_tailed(50, seed=3)
+    for plan in plan_all(lengths, batch_size=8, max_length=64):
+        longest = [int(np.minimum(lengths[batch], 64).max()) for batch in plan.batches]
+        expected = [64] * plan.batch_count if plan.strategy == "fixed" else longest
+        assert plan.widths.tolist() == expected, plan.strategy
+
+
+def test_lengths_longer_than_max_length_count_as_truncated():
+    plan = plan_batches([3, 900, 20], "dynamic", max_length=512)
+    assert plan.lengths.tolist() == [3, 512, 20]
+
+
+@pytest.mark.parametrize("max_tokens", [40, 100, 513])
+def test_token_budget_is_never_exceeded_except_by_one_sequence_alone(max_tokens):
+    lengths = heavy_tailed(200, seed=4)
+    plan = plan_batches(lengths, "budget", max_tokens=max_tokens)
+    for batch, width in zip(plan.batches, plan.widths, strict=True):
+        assert len(batch) * width <= max_tokens or (len(batch) == 1 and width > max_tokens)
+    assert any(width > max_tokens for width in plan.widths) == bool((plan.lengths > max_tokens).any())
+
+
+def test_token_budget_batches_are_as_full_as_the_budget_allows():
+    plan = plan_batches(heavy_tailed(200, seed=5), "budget", max_tokens=300)
+    for batch, width, following in zip(plan.batches, plan.widths, plan.batches[1:], strict=False):
+        wider = max(int(width), int(plan.lengths[following[0]]))
+        assert (len(batch) + 1) * wider > 300
+
+
+def test_sorted_runs_from_longest_to_shortest():
+    plan = plan_batches(heavy_tailed(120, seed=6), "sorted", batch_size=16)
+    in_order = plan.lengths[plan.order]
+    assert (np.diff(in_order) <= 0).all()
+
+
+def test_grouped_sorts_within_each_mega_batch_of_a_shuffle():
+    lengths = heavy_tailed(500, seed=7)
+    order = length_grouped_order(lengths, batch_size=10, mega_batch_mult=5, seed=3)
+    mega = 50
+    for start in range(0, len(order), mega):
+        assert (np.diff(lengths[order[start : start + mega]]) <= 0).all()
+    assert sorted(order.tolist()) == list(range(500))
+    assert order.tolist() != length_grouped_order(lengths, batch_size=10, mega_batch_mult=5, seed=4).tolist()
+
+
+def test_grouped_with_a_single_mega_batch_is_fully_sorted():
+    lengths = heavy_tailed(64, seed=8)
+    order = length_grouped_order(lengths, batch_size=8, mega_batch_mult=8)
+    assert lengths[order].tolist() == sorted(lengths.tolist(), reverse=True)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_restore_returns_rows_to_the_callers_order(strategy):
+    lengths = heavy_tailed(77, seed=9)
+    plan = plan_batches(lengths, strategy, batch_size=8, max_tokens=200)
+    rows_in_batch_order = np.stack([plan.order * 10, lengths[plan.order]], axis=1)
+    restored = plan.restore(rows_in_batch_order)
+    assert restored.tolist() == np.stack([np.arange(77) * 10, lengths], axis=1).tolist()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategy": "random"}, "Unknown batching strategy"),
+        ({"batch_size": 0}, "batch_size must be"),
+        ({"max_tokens": None}, "max_tokens must be"),
+        ({"max_length": 2.5}, "max_length must be"),
+        ({"lengths": []}, "at least one sequence"),
+        ({"lengths": [3, 0]}, "at least one token"),
+    ],
+)
+def test_bad_settings_raise_one_clear_sentence(kwargs, message):
+    arguments = {"lengths": [5, 9], "strategy": "sorted"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        plan_batches(**arguments)
+
+
+def test_token_lengths_are_the_tokenizers_own_counts(roberta_tokenizer, bert_tokenizer):
+    for tokenizer in (roberta_tokenizer, bert_tokenizer):
+        expected = [len(tokenizer(text)["input_ids"]) for text in TEXTS]
+        assert token_lengths(tokenizer, TEXTS).tolist() == expected
+
+
+def test_recommended_max_length_is_the_smallest_multiple_of_8_covering_the_quantile():
+    lengths = heavy_tailed(1000, seed=10)
+    advice = recommend_max_length(lengths, model_max_length=512, quantile=0.95)
+    assert advice.max_length % 8 == 0
+    assert (lengths <= advice.max_length).mean() >= 0.95
+    assert (lengths <= advice.max_length - 8).mean() < 0.95
+    assert advice.truncated_share == pytest.approx((lengths > advice.max_length).mean())
+    assert advice.percentiles[50] == np.median(lengths)
+
+
+def test_recommended_max_length_is_capped_at_the_model_maximum():
+    lengths = np.array([600, 700, 800, 20])
+    advice = recommend_max_length(lengths, model_max_length=512)
+    assert advice.max_length == 512
+    assert advice.truncated_share == pytest.approx(3 / 4)
+
+
+def single_text_embeddings(model, input_ids) -> np.ndarray:
+    with torch.inference_mode():
+        return torch.cat([embed_batch(model, [ids], len(ids), pad_token_id=1) for ids in input_ids]).numpy()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_batched_outputs_equal_one_text_at_a_time_in_the_callers_order(strategy, tiny_roberta, roberta_tokenizer):
+    input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=128)
+    lengths = token_lengths(roberta_tokenizer, TEXTS)
+    plan = plan_batches(lengths, strategy, batch_size=3, max_tokens=160, max_length=128)
+    run = run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
+    alone = single_text_embeddings(tiny_roberta, input_ids)
+    np.testing.assert_allclose(run.embeddings, alone, atol=1e-5, rtol=0)
+    assert run.real_tokens == sum(len(ids) for ids in input_ids)
+    assert run.tokens_per_second == pytest.approx(run.real_tokens / run.seconds)
+
+
+def test_run_plan_refuses_a_plan_made_for_other_texts(tiny_roberta, roberta_tokenizer):
+    input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=512)
+    plan = plan_batches(token_lengths(roberta_tokenizer, TEXTS), "sorted", max_length=64)
+    with pytest.raises(ValueError, match="other sequences"):
+        run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
+
+
+def test_measure_throughput_counts_progress_over_all_plans(tiny_roberta, roberta_tokenizer):
+    input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=64)
+    plans = plan_all(token_lengths(roberta_tokenizer, TEXTS), batch_size=2, max_tokens=100, max_length=64)
+    calls = []
+    runs = measure_throughput(tiny_roberta, input_ids, plans, 1, lambda *call: calls.append(call))
+    total = sum(plan.batch_count for plan in plans)
+    assert [done for _, done, _ in calls] == list(range(1, total + 1))
+    assert {every for _, _, every in calls} == {total}
+    assert [run.strategy for run in runs] == list(STRATEGIES)
+    assert [strategy for strategy, _, _ in calls] == [p.strategy for p in plans for _ in range(p.batch_count)]
+
+
+def test_compare_strategies_plans_every_strategy_on_the_tokenizers_lengths(bert_tokenizer):
+    report = compare_strategies(bert_tokenizer, TEXTS, batch_size=2, max_length=64)
+    assert [plan.strategy for plan in report.plans] == list(STRATEGIES)
+    assert report.lengths.tolist() == token_lengths(bert_tokenizer, TEXTS).tolist()
+    assert report.advice.model_max_length == bert_tokenizer.model_max_length
+
+
+@pytest.mark.parametrize("max_length", [1, 513])
+def test_compare_strategies_rejects_a_max_length_the_model_cannot_take(roberta_tokenizer, max_length):
+    with pytest.raises(ValueError, match="max_length must be between 3 and the model's maximum of 512"):
+        compare_strategies(roberta_tokenizer, TEXTS, max_length=max_length)
