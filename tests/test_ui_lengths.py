@@ -7,8 +7,17 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from seqdemo.lengths import measure_lengths
 from seqdemo.ui.components import user_errors
-from seqdemo.ui.lengths import EXAMPLE_TEXTS, MAX_CHIPS_PER_TEXT, TOKENIZER_ROLES, measure_texts
+from seqdemo.ui.lengths import (
+    EXAMPLE_TEXTS,
+    MAX_CHIPS_PER_TEXT,
+    TOKENIZER_ROLES,
+    chips_html,
+    measure_texts,
+    summary_html,
+    texts_html,
+)
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 
@@ -33,7 +42,7 @@ def test_the_example_fills_every_output(store):
 
 def test_special_tokens_can_be_left_out_of_the_counts(store):
     text = EXAMPLE_TEXTS[0]
-    summary, *_ = measure_texts(text, ["roberta"], False, store=store)
+    summary = summary_html(measure_lengths([text], {"roberta": store.tokenizer("roberta")}, add_special_tokens=False))
     count = len(store.tokenizer("roberta")(text, add_special_tokens=False)["input_ids"])
     assert "special tokens not counted" in summary
     assert f"<td>{count:,}</td><td>{count:,}</td>" in summary  # min and max of one text
@@ -41,19 +50,24 @@ def test_special_tokens_can_be_left_out_of_the_counts(store):
 
 def test_long_texts_show_a_capped_number_of_chips_with_a_note(store):
     text = " ".join(f"word{i}" for i in range(400))
-    count = len(store.tokenizer("bert")(text)["input_ids"])
+    tokenizer = store.tokenizer("bert")
+    count = len(tokenizer(text)["input_ids"])
     assert count > MAX_CHIPS_PER_TEXT
-    *_, chips = measure_texts(text, ["bert"], True, store=store)
+    report = measure_lengths([text], {"bert": tokenizer})
+    chips = chips_html(report)
     assert f"showing {MAX_CHIPS_PER_TEXT} of {count:,} tokens" in chips
     assert len(re.findall(r'class="sd-chip[^"]*" title="id ', chips)) == MAX_CHIPS_PER_TEXT
+    if count > tokenizer.model_max_length:
+        assert "longer than model_max_length" in summary_html(report)
+        assert "⚠" in texts_html(report)
 
 
 def test_emoji_and_other_scripts_show_their_pieces(store):
     text = "I ❤️ tokens 🤖 東京 Привет"
-    *_, chips = measure_texts(text, list(TOKENIZER_ROLES), True, store=store)
+    tokenizers = {role: store.tokenizer(role) for role in TOKENIZER_ROLES}
+    chips = chips_html(measure_lengths([text], tokenizers))
     assert 'class="sd-chip bytes"' in chips  # byte-level pieces of split characters
-    tokenizer = store.tokenizer("bert")
-    if tokenizer.unk_token_id in tokenizer(text)["input_ids"]:
+    if tokenizers["bert"].unk_token_id in tokenizers["bert"](text)["input_ids"]:
         assert 'class="sd-chip unk"' in chips
 
 
@@ -80,6 +94,7 @@ def test_the_tab_registers_its_endpoints_and_runs_the_example_on_load(store):
     assert {"measure_lengths", "measure_lengths_example"} <= set(by_name)
     on_load = by_name["measure_lengths_example"]
     assert [trigger for _, trigger in on_load.targets] == ["load"]
-    first, fresh = on_load.fn(), measure_texts(EXAMPLE, list(TOKENIZER_ROLES), True, store=store)
-    assert first[0] == fresh[0] and first[4:] == fresh[4:]  # same tables and chips; figure files differ by path
+    first = on_load.fn()
+    report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in TOKENIZER_ROLES})
+    assert first[4:] == (texts_html(report), chips_html(report))
     assert on_load.fn() is first  # every later visitor gets the computed example from memory

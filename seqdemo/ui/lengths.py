@@ -36,19 +36,6 @@ emoji and other scripts split into many pieces, and every text gains special tok
 text is padded to the longest: the grey slots in the padding picture are compute spent on nothing.
 """
 
-LEGEND = (
-    '<div class="sd-legend sd-note">'
-    + chip("token")
-    + chip("[CLS]", "special", "special token")
-    + chip("[UNK]", "unk", "unknown: the vocabulary has no piece for this character")
-    + chip("⟨F0⟩⟨9F⟩", "bytes", "bytes of one character split across tokens")
-    + chip("[PAD] ×3", "pad", "padding to the longest text")
-    + f"<br>{SPACE_MARK} = a space before the token (byte-level BPE writes it <code>Ġ</code>) · "
-    "<code>##</code> = continues the previous word (WordPiece) · "
-    "⟨E6⟩ = one byte of a character whose bytes are spread over several tokens · "
-    "hover a chip for its id and where it came from.</div>"
-)
-
 CHIP_CLASS = {SPECIAL: "special", UNK: "unk", BYTES: "bytes"}
 
 
@@ -163,9 +150,32 @@ def _token_row(lengths: TokenizerLengths, index: int, source: str) -> str:
     return f'<div class="sd-chips">{"".join(pieces)}</div>'
 
 
+def legend_html(report: LengthReport) -> str:
+    """What the chip colours and markers mean; markers only for the tokenizer families shown."""
+    byte_level = any(lengths.byte_level for lengths in report.tokenizers)
+    wordpiece = not all(lengths.byte_level for lengths in report.tokenizers)
+    markers = [
+        f"{SPACE_MARK} = a space before the token (byte-level BPE writes it <code>Ġ</code>)" if byte_level else "",
+        "<code>##</code> = continues the previous word (WordPiece)" if wordpiece else "",
+        "⟨E6⟩ = one byte of a character whose bytes are spread over several tokens" if byte_level else "",
+        "hover a chip for its id and where it came from",
+    ]
+    return (
+        '<div class="sd-legend sd-note">'
+        + chip("token")
+        + chip("special", "special", "special token added by the tokenizer")
+        + chip("unknown", "unk", "unknown: the vocabulary has no piece for this character")
+        + (chip("⟨F0⟩⟨9F⟩", "bytes", "bytes of one character split across tokens") if byte_level else "")
+        + chip("padding ×3", "pad", "padding to the longest text")
+        + "<br>"
+        + " · ".join(marker for marker in markers if marker)
+        + ".</div>"
+    )
+
+
 def chips_html(report: LengthReport) -> str:
     """Every text's tokens as chips, one row per tokenizer; a row equal to an earlier one is named, not repeated."""
-    blocks = [LEGEND]
+    blocks = [legend_html(report)]
     for i, source in enumerate(report.texts):
         rows, seen = [], {}
         for lengths in report.tokenizers:
