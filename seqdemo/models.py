@@ -8,6 +8,7 @@ seconds (an unreachable Hub otherwise costs a minute of retries on every load).
 
 from __future__ import annotations
 
+import copy
 import threading
 import urllib.error
 import urllib.request
@@ -133,6 +134,9 @@ class ModelStore:
     `checkpoint(role)` is the Hub id or kit folder; `tokenizer(role)` and `model(role)`
     return cached objects, so a second request for the same role never reloads. Models
     are placed on `device` in its dtype.
+
+    A fast tokenizer is not thread-safe: each call rewrites its padding and truncation
+    state before encoding. So each thread gets its own copy of the loaded tokenizer.
     """
 
     def __init__(self, source: ModelSource, settings: Settings, device: DeviceChoice | None = None) -> None:
@@ -141,6 +145,7 @@ class ModelStore:
         self.device = device or pick_device(settings.device, settings.dtype)
         self._lock = threading.RLock()
         self._tokenizers: dict[str, PreTrainedTokenizerBase] = {}
+        self._thread_tokenizers = threading.local()
         self._models: dict[tuple[str, str | None], Any] = {}
         self._kit: Path | None = None
 
@@ -157,10 +162,14 @@ class ModelStore:
         return str(self.kit_dir() / entry.kit_checkpoint)
 
     def tokenizer(self, role: str) -> PreTrainedTokenizerBase:
-        with self._lock:
-            if role not in self._tokenizers:
-                self._tokenizers[role] = AutoTokenizer.from_pretrained(self.checkpoint(role))
-            return self._tokenizers[role]
+        """The role's tokenizer for the calling thread (loaded once, copied per thread)."""
+        mine = self._thread_tokenizers.__dict__
+        if role not in mine:
+            with self._lock:
+                if role not in self._tokenizers:
+                    self._tokenizers[role] = AutoTokenizer.from_pretrained(self.checkpoint(role))
+                mine[role] = copy.deepcopy(self._tokenizers[role])
+        return mine[role]
 
     def model(self, role: str, attn_implementation: str | None = None) -> Any:
         """The role's model in eval mode; `attn_implementation="eager"` gives attention weights."""

@@ -2,6 +2,7 @@
 
 import http.server
 import socket
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -122,6 +123,38 @@ def test_second_request_for_a_tokenizer_does_not_reload(store, monkeypatch):
     second = fresh.tokenizer("roberta")
     assert first is second
     assert calls == [fresh.checkpoint("roberta")]
+
+
+def test_threads_encoding_with_different_settings_do_not_disturb_each_other(store):
+    texts = ["a short one", "a longer text to pad the batch with " * 20] * 8
+    settings = [
+        {"padding": "max_length", "max_length": 300, "truncation": True},
+        {"padding": "longest"},
+        {"padding": False},
+    ]
+    expected = [store.tokenizer("bert")(texts, **kwargs)["input_ids"] for kwargs in settings]
+    failures = []
+
+    def encode(index: int) -> None:
+        tokenizer = store.tokenizer("bert")
+        for _ in range(150):
+            try:
+                if tokenizer(texts, **settings[index])["input_ids"] != expected[index]:
+                    failures.append(f"wrong encoding for {settings[index]}")
+            except Exception as err:  # "Already borrowed" from a shared Rust tokenizer
+                failures.append(repr(err))
+
+    threads = [threading.Thread(target=encode, args=(i,)) for i in range(len(settings))]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a busy server does, so a race shows
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
 
 
 def test_default_store_is_one_per_process(store):
