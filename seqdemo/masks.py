@@ -17,8 +17,10 @@ import numpy as np
 import torch
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
-# Largest max |Δ| still called float noise, by the dtype the model runs in.
-TOLERANCES = {torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 1e-1}
+# Largest max |Δ| still called float noise, by the dtype the model runs in. A float32 model
+# moves by about 1e-7 to 1e-6 when the batch shape changes; half precision keeps three
+# significant digits (bfloat16 two), so its noise over a dozen layers reaches about 1e-2 (1e-1).
+TOLERANCES = {torch.float32: 1e-5, torch.float16: 5e-2, torch.bfloat16: 2e-1}
 # The module whose input is the position ids, by `config.model_type`.
 POSITION_EMBEDDINGS = {
     "bert": "embeddings.position_embeddings",
@@ -86,12 +88,14 @@ def batch_notes(tokenized: TokenizedTexts) -> tuple[str, ...]:
 class PaddedBatch:
     """Texts padded to one length on `padding_side`.
 
-    input_ids, attention_mask: (batch, seq), attention_mask 1 on real tokens and 0 on pads;
-    tokens[i][j] is input_ids[i, j] as a string.
+    input_ids, attention_mask, special_tokens_mask: (batch, seq); attention_mask is 1 on real
+    tokens and 0 on pads, special_tokens_mask 1 on the real tokens that are special (`<s>`,
+    `[CLS]` ...); tokens[i][j] is input_ids[i, j] as a string.
     """
 
     input_ids: np.ndarray
     attention_mask: np.ndarray
+    special_tokens_mask: np.ndarray
     tokens: tuple[tuple[str, ...], ...]
     padding_side: str
     pad_token_id: int
@@ -109,8 +113,9 @@ def pad_batch(tokenizer: PreTrainedTokenizerBase, tokenized: TokenizedTexts, pad
         real = slice(0, len(ids)) if padding_side == "right" else slice(width - len(ids), width)
         input_ids[row, real] = ids
         attention_mask[row, real] = 1
+    special = np.isin(input_ids, tokenizer.all_special_ids) & (attention_mask == 1)
     tokens = tuple(tuple(tokenizer.convert_ids_to_tokens(row.tolist())) for row in input_ids)
-    return PaddedBatch(input_ids, attention_mask, tokens, padding_side, pad_id)
+    return PaddedBatch(input_ids, attention_mask, special.astype(np.int64), tokens, padding_side, pad_id)
 
 
 def attention_key_mask(batch: PaddedBatch, index: int, config: PretrainedConfig) -> np.ndarray:

@@ -12,12 +12,13 @@ import gradio as gr
 
 from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
-from seqdemo.ui import lengths, padding
+from seqdemo.ui import lengths, masks, padding
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
     ("lengths", "1 · The length problem", lengths.build),
     ("padding", "2 · Padding & truncation", padding.build),
+    ("masks", "3 · Attention masks", masks.build),
 )
 UI_DIR = Path(__file__).parent
 

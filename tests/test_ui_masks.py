@@ -1,0 +1,113 @@
+"""Tab 3's handlers: the worked example fills every panel; bad input becomes one sentence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from seqdemo.inputs import split_texts
+from seqdemo.masks import pad_batch, tokenize_texts
+from seqdemo.ui.components import user_errors
+from seqdemo.ui.masks import (
+    DEFAULT_NEW_TOKENS,
+    DEFAULT_ROLE,
+    EXAMPLE_TEXTS,
+    MAX_GRID_COLUMNS,
+    MAX_TEXTS,
+    run_lesson,
+    show_key_mask,
+    token_grid,
+)
+
+EXAMPLE = "\n".join(EXAMPLE_TEXTS)
+OUTPUTS = (
+    "notes batch_mask example key_png key_files proof_header proof_table proof_png proof_files positions "
+    "generation prompts"
+).split()
+
+
+def _lengths(tokenizer, texts) -> np.ndarray:
+    return np.array([len(tokenizer(text)["input_ids"]) for text in texts])
+
+
+@pytest.fixture(scope="module")
+def example(store):
+    return dict(zip(OUTPUTS, run_lesson(EXAMPLE, DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS, store=store), strict=True))
+
+
+def test_the_example_fills_every_panel(store, example):
+    tokenizer = store.tokenizer(DEFAULT_ROLE)
+    mask = tokenizer(list(EXAMPLE_TEXTS), padding=True, return_tensors="np")["attention_mask"]
+    assert example["notes"] == ""
+    assert example["batch_mask"].count("<b>0</b>") == (mask == 0).sum()
+    assert example["batch_mask"].count("<b>1</b>") == (mask == 1).sum()
+    assert [value for _, value in example["example"].choices] == list(range(len(EXAMPLE_TEXTS)))
+    for png, files in ((example["key_png"], example["key_files"]), (example["proof_png"], example["proof_files"])):
+        assert [Path(f).suffix for f in files] == [".png", ".svg"] and png == files[0]
+        assert all(Path(f).stat().st_size > 0 for f in files)
+    assert "float32" in example["proof_header"] and "1e-05" in example["proof_header"]
+    assert example["proof_table"].count('<td class="rowhead">') == len(EXAMPLE_TEXTS)
+
+
+def test_proof_table_marks_the_unmasked_run_red_exactly_for_shorter_texts(store, example):
+    lengths = _lengths(store.tokenizer(DEFAULT_ROLE), EXAMPLE_TEXTS)
+    rows = example["proof_table"].split('<td class="rowhead">')[1:]
+    for row, length in zip(rows, lengths, strict=True):
+        cells = re.findall(r'<td class="(sd-ok|sd-bad)">', row)
+        with_mask, without_mask = cells[0], cells[1]
+        assert with_mask == "sd-ok"
+        assert without_mask == ("sd-bad" if length < lengths.max() else "sd-ok")
+
+
+def test_bert_left_padding_is_flagged_for_the_shorter_texts_only(store, example):
+    lengths = _lengths(store.tokenizer("bert"), EXAMPLE_TEXTS)
+    right, left = example["positions"].split("padding_side = left")
+    assert right.count("✓ same") == len(EXAMPLE_TEXTS)
+    assert left.count("✗ differs") == (lengths < lengths.max()).sum()
+
+
+def test_generation_table_shows_left_padding_matching_and_right_padding_not(store, example):
+    lengths = _lengths(store.tokenizer("decoder"), EXAMPLE_TEXTS)
+    shorter = int((lengths < lengths.max()).sum())
+    rows = example["generation"].split('<td class="rowhead"')[1:]
+    assert len(rows) == len(EXAMPLE_TEXTS)
+    assert sum(row.count("✓ same") for row in rows) == len(EXAMPLE_TEXTS) + (len(EXAMPLE_TEXTS) - shorter)
+    assert sum(row.count("✗ differs") for row in rows) == shorter
+    assert example["prompts"].count("padding_side") == 2
+
+
+def test_a_single_text_still_shows_its_mask_with_a_note(store):
+    outputs = dict(zip(OUTPUTS, run_lesson("Only this one.", "roberta", 0, 2, store=store), strict=True))
+    assert "nothing to pad" in outputs["notes"]
+    length = len(store.tokenizer("roberta")("Only this one.")["input_ids"])
+    assert outputs["batch_mask"].count("<b>1</b>") == length
+    assert Path(outputs["key_png"]).stat().st_size > 0
+    assert "✗" not in outputs["positions"] + outputs["generation"]
+
+
+def test_empty_or_oversized_batches_get_one_sentence():
+    handler = user_errors(run_lesson)
+    with pytest.raises(gr.Error, match="Enter at least one text"):
+        handler("  \n ", DEFAULT_ROLE, 0, 3, store=None)
+    with pytest.raises(gr.Error, match=f"at most {MAX_TEXTS}"):
+        handler("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
+
+
+def test_key_mask_can_be_drawn_for_any_example(store):
+    png, files = show_key_mask(EXAMPLE, "longformer", len(EXAMPLE_TEXTS) - 1, store=store)
+    assert png == files[0] and Path(files[1]).name == f"key-mask-text{len(EXAMPLE_TEXTS)}.svg"
+
+
+def test_wide_grids_show_a_capped_number_of_positions(store):
+    tokenizer = store.tokenizer("bert")
+    texts = split_texts("short\n" + "the food was good " * 40)
+    batch = pad_batch(tokenizer, tokenize_texts(tokenizer, texts), "right")
+    seq = batch.input_ids.shape[1]
+    assert seq > MAX_GRID_COLUMNS
+    grid = token_grid(batch, batch.attention_mask, "attention_mask")
+    assert f"<th>+{seq - MAX_GRID_COLUMNS}</th>" in grid
+    assert grid.count("<b>") == len(texts) * MAX_GRID_COLUMNS
