@@ -8,11 +8,9 @@ numbers slots 0..L-1 (left padding shifts the text); RoBERTa counts real tokens 
 from __future__ import annotations
 
 import bisect
-import copy
-import threading
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizerBase
@@ -31,7 +29,7 @@ class PaddingConfig:
 
     `max_length=None` means "not given": truncation then falls back to the tokenizer's
     `model_max_length`, as transformers does. `truncation_side` is a tokenizer attribute,
-    not a call argument; `encode_batch` applies it to a private copy of the tokenizer.
+    not a call argument; `encode_batch` sets it on the tokenizer for the call and restores it.
     """
 
     padding: str = "longest"
@@ -279,17 +277,15 @@ class EncodedBatch:
         return sum(int((row.attention_mask == 0).sum()) for row in self.rows)
 
 
-# Encoding goes through a private copy per (tokenizer, truncation_side): fast tokenizers keep
-# padding/truncation settings on a shared backend object, so a copy nobody else calls, used
-# under a lock, keeps other requests from changing them mid-call.
-_ENCODE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=16)
-def _private_tokenizer(tokenizer: PreTrainedTokenizerBase, truncation_side: str) -> PreTrainedTokenizerBase:
-    private = copy.deepcopy(tokenizer)
-    private.truncation_side = truncation_side
-    return private
+@contextlib.contextmanager
+def _truncating_from(tokenizer: PreTrainedTokenizerBase, side: str) -> Iterator[PreTrainedTokenizerBase]:
+    """`tokenizer` with `truncation_side` set to `side` for the block, then restored."""
+    previous = tokenizer.truncation_side
+    tokenizer.truncation_side = side
+    try:
+        yield tokenizer
+    finally:
+        tokenizer.truncation_side = previous
 
 
 def _check_room(
@@ -402,37 +398,37 @@ def encode_batch(
 
     `text_pairs`, when given, pairs with `texts` one to one. Raises ValueError with one
     sentence for an invalid configuration, anything the tokenizer refuses, or more than
-    `max_rows` rows (overflow windows can multiply them).
+    `max_rows` rows (overflow windows can multiply them). As with any call of a fast tokenizer,
+    no other thread may use `tokenizer` meanwhile (`ModelStore.tokenizer` gives each its own).
     """
     has_pairs = text_pairs is not None
     if has_pairs and len(text_pairs) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(text_pairs)} second texts: they pair up line by line.")
     validate_config(config, tokenizer, has_pairs)
-    private = _private_tokenizer(tokenizer, config.truncation_side)
     batches = [list(texts)] + ([list(text_pairs)] if has_pairs else [])
-    with _ENCODE_LOCK:
-        sources = [private(batch, add_special_tokens=False, return_offsets_mapping=True) for batch in batches]
-        if config.truncation in ("only_first", "only_second"):
-            _check_room(config, tokenizer, *[[len(ids) for ids in source["input_ids"]] for source in sources])
-        try:
-            encoded = private(
+    sources = [tokenizer(batch, add_special_tokens=False, return_offsets_mapping=True) for batch in batches]
+    if config.truncation in ("only_first", "only_second"):
+        _check_room(config, tokenizer, *[[len(ids) for ids in source["input_ids"]] for source in sources])
+    try:
+        with _truncating_from(tokenizer, config.truncation_side):
+            encoded = tokenizer(
                 *batches, return_special_tokens_mask=True, return_offsets_mapping=True, **config.tokenizer_kwargs()
             )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as err:  # tokenizers' Rust panics derive from BaseException
-            first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise ValueError(f"The tokenizer refused this configuration: {first_line}") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # tokenizers' Rust panics derive from BaseException
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ValueError(f"The tokenizer refused this configuration: {first_line}") from None
     if max_rows is not None and len(encoded["input_ids"]) > max_rows:
         raise ValueError(
             f"This configuration makes {len(encoded['input_ids']):,} rows, more than the {max_rows:,} shown here: "
             "raise max_length, lower the stride or shorten the texts."
         )
     cut = 1 if config.truncation == "only_second" else 0
-    rows, kept = _read_rows(encoded, sources, family, private, cut)
+    rows, kept = _read_rows(encoded, sources, family, tokenizer, cut)
     coverage = [
         tuple(
-            TokenCoverage(tuple(private.convert_ids_to_tokens(ids)), mask)
+            TokenCoverage(tuple(tokenizer.convert_ids_to_tokens(ids)), mask)
             for ids, mask in zip(source["input_ids"], kept_masks, strict=True)
         )
         for source, kept_masks in zip(sources, kept, strict=True)
@@ -441,8 +437,8 @@ def encode_batch(
     return EncodedBatch(
         config=config,
         family=family,
-        pad_token_id=private.pad_token_id,
-        model_max_length=private.model_max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        model_max_length=tokenizer.model_max_length,
         rows=tuple(rows),
         overflow_to_sample_mapping=None if mapping is None else np.asarray(mapping, dtype=np.int64),
         coverage=coverage[0],

@@ -12,7 +12,6 @@ from matplotlib.patches import Rectangle
 from transformers.models.longformer.modeling_longformer import create_position_ids_from_input_ids
 from transformers.models.roberta.modeling_roberta import RobertaEmbeddings
 
-from seqdemo import padding
 from seqdemo.padding import PaddingConfig, encode_batch, position_ids_for, split_text_pairs, validate_config
 from seqdemo.plots.padding import KIND_COLOURS, kind_matrix, plot_batch_shapes
 
@@ -328,22 +327,30 @@ def test_an_error_from_the_tokenizer_becomes_one_line(store):
     assert "\n" not in str(caught.value)
 
 
-def test_a_rust_panic_from_the_tokenizer_becomes_a_value_error(store, monkeypatch):
+def test_a_rust_panic_from_the_tokenizer_becomes_a_value_error(bert_tokenizer):
     class PanicException(BaseException):  # what tokenizers raises from Rust, outside Exception
         pass
 
     class Panicking:
-        def __init__(self, tokenizer):
-            self.tokenizer = tokenizer
+        """The real tokenizer, except that encoding with special tokens panics."""
+
+        def __getattr__(self, name):
+            return getattr(bert_tokenizer, name)
 
         def __call__(self, *args, **kwargs):
             if kwargs.get("add_special_tokens") is False:
-                return self.tokenizer(*args, **kwargs)
+                return bert_tokenizer(*args, **kwargs)
             raise PanicException("`stride` must be strictly less than `max_len`\nstack backtrace: ...")
 
-    monkeypatch.setattr(padding, "_private_tokenizer", lambda tokenizer, side: Panicking(tokenizer))
     with pytest.raises(ValueError, match=r"refused this configuration: `stride` must be strictly less than `max_len`$"):
-        encode_batch(store.tokenizer("bert"), "bert", TEXTS, None, PaddingConfig())
+        encode_batch(Panicking(), "bert", TEXTS, None, PaddingConfig())
+
+
+def test_truncation_side_is_restored_after_encoding(bert_tokenizer):
+    before = bert_tokenizer.truncation_side
+    config = PaddingConfig(max_length=8, truncation="longest_first", truncation_side="left")
+    encode_batch(bert_tokenizer, "bert", TEXTS, None, config)
+    assert bert_tokenizer.truncation_side == before == "right"
 
 
 def test_mismatched_pairs_raise(tokenizer):
