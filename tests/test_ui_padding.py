@@ -1,0 +1,137 @@
+"""The padding tab's handlers as the app wires them: panels, per-configuration errors, figure downloads."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import fields
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from seqdemo.padding import PaddingConfig, encode_batch
+from seqdemo.ui.padding import DEFAULT_CONFIGS, HEAD, LABELS, ROWS_SHOWN, TAIL, build, panel_html, parse_config
+
+
+@pytest.fixture(scope="module")
+def app(store):
+    """The tab alone in a Blocks, wired as the app wires it."""
+    with gr.Blocks() as demo:
+        build(store)
+    return demo
+
+
+def endpoint(app, api_name: str):
+    return next(fn for fn in app.fns.values() if fn.api_name == api_name)
+
+
+@pytest.fixture(scope="module")
+def compare(app):
+    return endpoint(app, "padding_compare")
+
+
+def default_inputs(compare) -> list:
+    return [component.value for component in compare.inputs]
+
+
+def knob_index(config: int, name: str) -> int:
+    """Position of one configuration's knob among the handler's inputs (texts, pairs, role, shown, knobs...)."""
+    names = [field.name for field in fields(PaddingConfig)]
+    return 4 + len(names) * config + names.index(name)
+
+
+def test_every_event_of_the_tab_has_an_api_name(app):
+    names = {fn.api_name for fn in app.fns.values()}
+    assert {"padding_compare", "padding_show_configurations"} <= names
+
+
+def test_opening_example_renders_the_shown_configurations_and_a_downloadable_figure(compare, bert_tokenizer):
+    inputs = default_inputs(compare)
+    *panels, image, files = compare.fn(*inputs)
+    shown = int(inputs[3])
+    for panel, config in zip(panels[:shown], DEFAULT_CONFIGS, strict=False):
+        assert "sd-pt-grid" in panel and html.escape(config.describe(bert_tokenizer.model_max_length)) in panel
+    assert panels[shown:] == [""] * (len(LABELS) - shown)
+    assert sorted(Path(path).suffix for path in files) == [".png", ".svg"] and image == files[0]
+    assert all(Path(path).stat().st_size > 0 for path in files)
+
+
+def test_a_bad_configuration_shows_one_line_in_its_panel_while_the_others_render(compare):
+    inputs = default_inputs(compare)
+    inputs[knob_index(1, "max_length")] = "0"
+    *panels, image, _ = compare.fn(*inputs)
+    assert "sd-pt-grid" in panels[0]
+    assert panels[1].startswith('<div class="sd-error">') and "positive number" in panels[1]
+    assert panels[1].count("</div>") == 1 and "\n" not in panels[1]
+    assert Path(image).stat().st_size > 0
+
+
+def test_a_number_box_with_text_is_reported_in_its_panel(compare):
+    inputs = default_inputs(compare)
+    inputs[knob_index(0, "pad_to_multiple_of")] = "eight"
+    *panels, _, _ = compare.fn(*inputs)
+    assert "sd-error" in panels[0] and "whole number" in panels[0]
+    assert "sd-pt-grid" in panels[1]
+
+
+def test_no_valid_configuration_leaves_no_figure(compare):
+    inputs = default_inputs(compare)
+    for config in range(int(inputs[3])):
+        inputs[knob_index(config, "stride")] = -1
+    *panels, image, files = compare.fn(*inputs)
+    assert image is None and files is None
+    assert all("sd-error" in panel for panel in panels[: int(inputs[3])])
+
+
+def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer):
+    inputs = default_inputs(compare)
+    inputs[1] = "\n".join(["Who?", "Why?", "What is cut?"])
+    inputs[3] = 1
+    config = PaddingConfig(max_length=16, truncation="only_first", stride=3, return_overflowing_tokens=True)
+    for name, value in [("padding", "longest"), ("max_length", "16"), ("truncation", "only_first")]:
+        inputs[knob_index(0, name)] = value
+    inputs[knob_index(0, "stride")] = config.stride
+    inputs[knob_index(0, "return_overflowing_tokens")] = True
+    *panels, _, _ = compare.fn(*inputs)
+    assert "overflow_to_sample_mapping" in panels[0] and 'class="overlap"' in panels[0]
+    assert html.escape(config.describe(bert_tokenizer.model_max_length)) in panels[0]
+
+
+@pytest.mark.parametrize(
+    ("raw_texts", "raw_pairs", "message"),
+    [
+        ("", "", "at least one text"),
+        ("a\nb", "x", "2 texts but 1 second texts"),
+        ("\n".join(["word"] * 1000), "", "1,000 texts"),
+        ("x" * 100_000, "", "100,000 characters"),
+    ],
+)
+def test_bad_texts_raise_a_gradio_error_with_the_message(compare, raw_texts, raw_pairs, message):
+    inputs = default_inputs(compare)
+    inputs[0], inputs[1] = raw_texts, raw_pairs
+    with pytest.raises(gr.Error, match=message):
+        compare.fn(*inputs)
+
+
+def test_long_rows_show_head_and_tail_around_a_gap(bert_tokenizer):
+    text = " ".join(["padding"] * (HEAD + TAIL + 30))
+    batch = encode_batch(bert_tokenizer, "bert", [text] * (ROWS_SHOWN + 2), None, PaddingConfig())
+    panel = panel_html(batch)
+    gap = len(batch.rows[0].tokens) - HEAD - TAIL
+    assert f"⋯ {gap} ⋯" in panel
+    assert panel.count('<table class="sd-grid sd-pt-grid">') == ROWS_SHOWN
+    assert "2 more rows" in panel
+
+
+def test_parse_config_reads_empty_boxes_as_not_given():
+    config = parse_config("longest", "", " ", "left", "do_not_truncate", "right", None, False)
+    assert config == PaddingConfig(padding_side="left")
+    assert parse_config("max_length", "16", "8", "right", "longest_first", "left", 4.0, True) == PaddingConfig(
+        padding="max_length",
+        max_length=16,
+        pad_to_multiple_of=8,
+        truncation="longest_first",
+        truncation_side="left",
+        stride=4,
+        return_overflowing_tokens=True,
+    )
