@@ -37,43 +37,37 @@ def plot_key_mask(batch: PaddedBatch, index: int, allowed: np.ndarray, model_nam
     """Queries (rows) × keys (columns) of example `index`: blue where attention may go.
 
     `allowed` is (seq, seq) bool from `attention_key_mask`. Pad tokens are labelled in grey.
+    Drawn as one image (not a cell per pair), so a 4096-token mask stays a small file.
     """
     seq = len(allowed)
     size = float(np.clip(2.5 + 0.2 * seq, 4.5, 9.0))
-    figure = Figure(figsize=(size, size))
+    figure = Figure(figsize=(size, size + 0.4), layout="constrained")
     axes = figure.add_subplot()
-    labelled = seq <= MAX_TOKEN_LABELS
-    axes.pcolormesh(
-        allowed,
-        cmap=ListedColormap([BLOCKED_COLOR, ATTENDED_COLOR]),
-        vmin=0,
-        vmax=1,
-        edgecolors="white" if labelled else "none",
-        linewidth=0.6,
-    )
-    axes.set_aspect("equal")
-    axes.invert_yaxis()
-    if labelled:
+    colors = ListedColormap([BLOCKED_COLOR, ATTENDED_COLOR])
+    axes.imshow(allowed, cmap=colors, vmin=0, vmax=1, interpolation="nearest")
+    if seq <= MAX_TOKEN_LABELS:
+        edges = np.arange(seq + 1) - 0.5
+        axes.hlines(edges, -0.5, seq - 0.5, color="white", linewidth=0.6)
+        axes.vlines(edges, -0.5, seq - 0.5, color="white", linewidth=0.6)
         tokens = batch.tokens[index]
         fontsize = 9 if seq <= 24 else 7
-        centres = np.arange(seq) + 0.5
-        axes.set_xticks(centres, tokens, rotation=90, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
-        axes.set_yticks(centres, tokens, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
+        axes.set_xticks(range(seq), tokens, rotation=90, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
+        axes.set_yticks(range(seq), tokens, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
         pads = batch.attention_mask[index] == 0
         for labels in (axes.get_xticklabels(), axes.get_yticklabels()):
             for label, is_pad in zip(labels, pads, strict=True):
                 if is_pad:
                     label.set_color(PAD_LABEL_COLOR)
-    axes.set_xlabel("keys (attended to)")
-    axes.set_ylabel("queries (attending)")
+    unit = "" if seq <= MAX_TOKEN_LABELS else f" · position (tokens not named beyond {MAX_TOKEN_LABELS})"
+    axes.set_xlabel("keys (attended to)" + unit)
+    axes.set_ylabel("queries (attending)" + unit)
     title = f"Text {index + 1}: key mask" + (f" in {model_name}" if model_name else "")
     axes.set_title(title, fontsize=11, loc="left")
-    axes.legend(
+    figure.legend(
         handles=[Patch(color=ATTENDED_COLOR, label="attends"), Patch(color=BLOCKED_COLOR, label="blocked")],
-        loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
+        loc="outside lower center",
         ncols=2,
-        fontsize=8,
+        fontsize=9,
         frameon=False,
     )
     return figure

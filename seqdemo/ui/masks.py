@@ -216,11 +216,17 @@ def generation_html(comparison: GenerationComparison, texts: Sequence[str], stor
             f"<td>{comparison.tokenized.lengths[i]}</td>{cells[0]}{cells[1]}{_verdict(bool(comparison.left_matches[i]))}"
             f"{cells[2]}{_verdict(bool(comparison.right_matches[i]))}</tr>"
         )
+    kit = (
+        " The offline kit's GPT-2 has random weights, so its continuations are nonsense (often one token "
+        "repeated): what matters is whether the runs agree."
+        if store.source.mode == "offline"
+        else ""
+    )
     return (
         '<div class="sd-scroll"><table class="sd-grid sd-mask-gen"><thead><tr><th>prompt</th><th>tokens</th>'
         "<th>one at a time</th><th>left-padded batch</th><th></th><th>right-padded batch</th><th></th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
-        '<p class="sd-note">Generated token ids; hover an id for its token.</p>'
+        f'<p class="sd-note">Generated token ids; hover an id for its token.{kit}</p>'
     )
 
 
