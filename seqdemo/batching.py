@@ -279,56 +279,54 @@ def embed_batch(
     return ((hidden * weights).sum(1) / weights.sum(1)).float().cpu()
 
 
-def run_plan(
-    model: torch.nn.Module,
-    input_ids: Sequence[Sequence[int]],
-    plan: BatchPlan,
-    pad_token_id: int,
-    on_batch: BatchCallback | None = None,
-) -> PlanRun:
-    """Run `model` over `input_ids` batch by batch as `plan` says; outputs in the caller's order.
-
-    `input_ids[i]` must already be truncated to `plan.lengths[i]` tokens.
-    """
-    if [len(ids) for ids in input_ids] != plan.lengths.tolist():
-        raise ValueError("The plan was made for other sequences: its lengths differ from input_ids.")
-    pooled = []
-    start = time.perf_counter()
-    with torch.inference_mode():
-        for done, (batch, width) in enumerate(zip(plan.batches, plan.widths, strict=True), start=1):
-            pooled.append(embed_batch(model, [input_ids[i] for i in batch], int(width), pad_token_id))
-            if on_batch:
-                on_batch(plan.strategy, done, plan.batch_count)
-    seconds = time.perf_counter() - start
-    embeddings = plan.restore(torch.cat(pooled).numpy())
-    return PlanRun(plan.strategy, embeddings, seconds, plan.real_tokens, plan.padded_tokens)
-
-
-def measure_throughput(
+def run_plans(
     model: torch.nn.Module,
     input_ids: Sequence[Sequence[int]],
     plans: Sequence[BatchPlan],
     pad_token_id: int,
+    *,
+    warm_up: bool = False,
     on_batch: BatchCallback | None = None,
 ) -> tuple[PlanRun, ...]:
-    """`run_plan` for every plan in turn, after one untimed warm-up batch.
+    """Run `model` over `input_ids` once per plan, outputs in the caller's order; one PlanRun per plan.
 
-    The warm-up keeps one-off costs (allocator growth, kernel selection) out of the first
-    plan's time; `on_batch` counts batches over all plans together.
+    `input_ids[i]` must already be truncated to `plan.lengths[i]` tokens. The plans' batches
+    are interleaved, the next one always taken from the plan least far along, so that load
+    from other processes falls on all plans alike instead of on whichever ran during it;
+    `seconds` sums a plan's batch times. `warm_up` runs one untimed batch first, keeping
+    one-off costs (allocator growth, kernel choice) out of the timings.
     """
-    first = plans[0]
-    with torch.inference_mode():
-        embed_batch(model, [input_ids[i] for i in first.batches[0]], int(first.widths[0]), pad_token_id)
+    lengths = [len(ids) for ids in input_ids]
+    if any(plan.lengths.tolist() != lengths for plan in plans):
+        raise ValueError("The plan was made for other sequences: its lengths differ from input_ids.")
+    done = [0] * len(plans)
+    seconds = [0.0] * len(plans)
+    pooled: list[list[torch.Tensor]] = [[] for _ in plans]
     total = sum(plan.batch_count for plan in plans)
-    runs, before = [], 0
-    for plan in plans:
+    with torch.inference_mode():
+        if warm_up:
+            embed_batch(model, [input_ids[i] for i in plans[0].batches[0]], int(plans[0].widths[0]), pad_token_id)
+        for step in range(1, total + 1):
+            k = min(
+                (k for k, plan in enumerate(plans) if done[k] < plan.batch_count),
+                key=lambda k: (done[k] + 0.5) / plans[k].batch_count,
+            )
+            batch, width = plans[k].batches[done[k]], int(plans[k].widths[done[k]])
+            start = time.perf_counter()
+            pooled[k].append(embed_batch(model, [input_ids[i] for i in batch], width, pad_token_id))
+            seconds[k] += time.perf_counter() - start
+            done[k] += 1
+            if on_batch:
+                on_batch(plans[k].strategy, step, total)
+    return tuple(
+        PlanRun(plan.strategy, plan.restore(torch.cat(rows).numpy()), spent, plan.real_tokens, plan.padded_tokens)
+        for plan, rows, spent in zip(plans, pooled, seconds, strict=True)
+    )
 
-        def progress(strategy: str, done: int, _: int, before: int = before) -> None:
-            on_batch(strategy, before + done, total)
 
-        runs.append(run_plan(model, input_ids, plan, pad_token_id, progress if on_batch else None))
-        before += plan.batch_count
-    return tuple(runs)
+def run_plan(model: torch.nn.Module, input_ids: Sequence[Sequence[int]], plan: BatchPlan, pad_token_id: int) -> PlanRun:
+    """`run_plans` for a single plan: the model's outputs for `input_ids`, batched as `plan` says."""
+    return run_plans(model, input_ids, [plan], pad_token_id)[0]
 
 
 def encode_truncated(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[list[int]]:
@@ -354,6 +352,12 @@ def _check_max_length(tokenizer: PreTrainedTokenizerBase, max_length: int) -> in
             f"not {max_length}."
         )
     return max_length
+
+
+def _pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    if tokenizer.pad_token_id is None:
+        raise ValueError("This tokenizer has no pad token, so its texts cannot be padded into batches.")
+    return tokenizer.pad_token_id
 
 
 def compare_strategies(
@@ -383,11 +387,26 @@ def measure_text_throughput(
     seed: int = 0,
     on_batch: BatchCallback | None = None,
 ) -> tuple[PlanRun, ...]:
-    """`measure_throughput` of every strategy over `texts`, tokenized and truncated to `max_length`."""
-    if tokenizer.pad_token_id is None:
-        raise ValueError("This tokenizer has no pad token, so its texts cannot be padded into batches.")
+    """Every strategy timed over `texts` (tokenized, truncated to `max_length`) by `run_plans` after a warm-up."""
     report = compare_strategies(
         tokenizer, texts, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length, seed=seed
     )
     input_ids = encode_truncated(tokenizer, texts, max_length)
-    return measure_throughput(model, input_ids, report.plans, tokenizer.pad_token_id, on_batch)
+    return run_plans(model, input_ids, report.plans, _pad_token_id(tokenizer), warm_up=True, on_batch=on_batch)
+
+
+def embed_texts(
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    strategy: str = "budget",
+    *,
+    batch_size: int = 32,
+    max_tokens: int = 4096,
+    max_length: int = 512,
+) -> np.ndarray:
+    """(texts, hidden) mean-pooled embeddings of `texts` in the caller's order, batched by `strategy`."""
+    input_ids = encode_truncated(tokenizer, texts, _check_max_length(tokenizer, max_length))
+    lengths = [len(ids) for ids in input_ids]
+    plan = plan_batches(lengths, strategy, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length)
+    return run_plan(model, input_ids, plan, _pad_token_id(tokenizer)).embeddings

@@ -35,7 +35,7 @@ class UploadedTexts:
 
 def describe_upload_limits(max_bytes: int = MAX_UPLOAD_BYTES, max_rows: int = MAX_ROWS) -> str:
     """The upload limits in words, for the UI."""
-    return f"{', '.join(SUFFIXES)} files up to {max_bytes / 1e6:g} MB and {max_rows:,} rows, UTF-8."
+    return f"Files up to {max_bytes / 1e6:g} MB and {max_rows:,} texts, UTF-8 encoded."
 
 
 def _decode(data: bytes, filename: str) -> str:

@@ -11,14 +11,15 @@ from seqdemo.batching import (
     STRATEGIES,
     compare_strategies,
     embed_batch,
+    embed_texts,
     encode_truncated,
     length_grouped_order,
-    measure_throughput,
     pad_batch,
     plan_all,
     plan_batches,
     recommend_max_length,
     run_plan,
+    run_plans,
     token_lengths,
 )
 
@@ -206,16 +207,36 @@ def test_run_plan_refuses_a_plan_made_for_other_texts(tiny_roberta, roberta_toke
         run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
 
 
-def test_measure_throughput_counts_progress_over_all_plans(tiny_roberta, roberta_tokenizer):
+def test_run_plans_interleaves_batches_so_every_plan_advances_at_the_same_pace(tiny_roberta, roberta_tokenizer):
     input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=64)
     plans = plan_all(token_lengths(roberta_tokenizer, TEXTS), batch_size=2, max_tokens=100, max_length=64)
     calls = []
-    runs = measure_throughput(tiny_roberta, input_ids, plans, 1, lambda *call: calls.append(call))
+    runs = run_plans(tiny_roberta, input_ids, plans, 1, warm_up=True, on_batch=lambda *call: calls.append(call))
     total = sum(plan.batch_count for plan in plans)
-    assert [done for _, done, _ in calls] == list(range(1, total + 1))
-    assert {every for _, _, every in calls} == {total}
+    assert [(step, every) for _, step, every in calls] == [(step, total) for step in range(1, total + 1)]
+    done = dict.fromkeys(STRATEGIES, 0)
+    counts = {plan.strategy: plan.batch_count for plan in plans}
+    for strategy, _, _ in calls:
+        done[strategy] += 1
+        shares = [done[name] / counts[name] for name in STRATEGIES]
+        assert max(shares) - min(shares) <= max(1 / count for count in counts.values()) + 1e-9
+    assert done == counts
     assert [run.strategy for run in runs] == list(STRATEGIES)
-    assert [strategy for strategy, _, _ in calls] == [p.strategy for p in plans for _ in range(p.batch_count)]
+    for run in runs[1:]:
+        np.testing.assert_allclose(run.embeddings, runs[0].embeddings, atol=1e-5, rtol=0)
+
+
+def test_embed_texts_returns_one_row_per_text_in_the_callers_order(tiny_roberta, roberta_tokenizer):
+    embeddings = embed_texts(tiny_roberta, roberta_tokenizer, TEXTS, "sorted", batch_size=3, max_length=100)
+    alone = single_text_embeddings(tiny_roberta, encode_truncated(roberta_tokenizer, TEXTS, max_length=100))
+    np.testing.assert_allclose(embeddings, alone, atol=1e-5, rtol=0)
+
+
+def test_a_tokenizer_without_a_pad_token_is_refused(tiny_roberta, roberta_tokenizer):
+    unpadded = roberta_tokenizer.__class__.from_pretrained(roberta_tokenizer.name_or_path)
+    unpadded.pad_token = None
+    with pytest.raises(ValueError, match="no pad token"):
+        embed_texts(tiny_roberta, unpadded, TEXTS)
 
 
 def test_compare_strategies_plans_every_strategy_on_the_tokenizers_lengths(bert_tokenizer):
