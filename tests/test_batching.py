@@ -250,3 +250,31 @@ def test_compare_strategies_plans_every_strategy_on_the_tokenizers_lengths(bert_
 def test_compare_strategies_rejects_a_max_length_the_model_cannot_take(roberta_tokenizer, max_length):
     with pytest.raises(ValueError, match="max_length must be between 3 and the model's maximum of 512"):
         compare_strategies(roberta_tokenizer, TEXTS, max_length=max_length)
+
+
+def test_benchmark_lengths_have_the_asked_median_and_tail():
+    from benchmarks.batching import heavy_tailed_lengths
+
+    lengths = heavy_tailed_lengths(200_000, seed=0, median=30, p99=330, max_length=512)
+    assert np.median(lengths) == pytest.approx(30, abs=1)
+    assert np.percentile(lengths, 99) == pytest.approx(330, rel=0.05)
+    assert lengths.max() == 512
+
+
+@pytest.mark.slow
+def test_benchmark_reports_every_strategy_and_the_reference_with_consistent_ratios():
+    from benchmarks.batching import REFERENCE, REFERENCE_BUDGET, heavy_tailed_lengths, run_benchmark
+
+    result = run_benchmark(texts=24, batch_size=8, max_tokens=512, fixed_batches=1, layers=1, seed=0)
+    rows = result["strategies"]
+    assert list(rows) == [*STRATEGIES, REFERENCE, REFERENCE_BUDGET]
+    lengths = heavy_tailed_lengths(24, seed=0)
+    for name in STRATEGIES:
+        plan = plan_batches(lengths, name, batch_size=8, max_tokens=512, seed=0)
+        assert (rows[name]["padded_tokens"], rows[name]["batches"]) == (plan.padded_tokens, plan.batch_count)
+    speed = {name: row["real_tokens_per_second"] for name, row in rows.items()}
+    for name, row in rows.items():
+        assert row["vs_fixed"] == pytest.approx(speed[name] / speed["fixed"], abs=0.01)
+        assert row["vs_transformers_grouped"] == pytest.approx(speed[name] / speed[REFERENCE], abs=0.01)
+        assert row["max_abs_diff_vs_dynamic"] < 1e-4
+    assert result["targets"]["best_strategy"] == max(list(STRATEGIES)[1:], key=speed.get)
