@@ -18,11 +18,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedTokenizerBase,
+)
 
 from seqdemo.device import DeviceChoice, pick_device
 from seqdemo.offline import ensure_kit
-from seqdemo.settings import Settings
+from seqdemo.settings import Settings, labels_env_var
 
 HUB_PROBE_TIMEOUT_S = 3.0
 
@@ -32,7 +38,9 @@ class Role:
     """What a model is for, and where to find it online and offline.
 
     `family` is the architecture family (bert / roberta / longformer / gpt2), which fixes
-    the special tokens, pad id and how position ids are built.
+    the special tokens, pad id and how position ids are built. `label_names` name a
+    classifier's labels in id order where the Hub checkpoint's own names say little
+    (`LABEL_0`, `LABEL_1`); empty means the checkpoint's `id2label`.
     """
 
     name: str
@@ -41,6 +49,7 @@ class Role:
     kit_checkpoint: str
     summary: str
     model_class: Any = AutoModel
+    label_names: tuple[str, ...] = ()
 
 
 ROLES: dict[str, Role] = {
@@ -62,6 +71,25 @@ ROLES: dict[str, Role] = {
             "decoder",
             "GPT-2 · byte-level BPE · decoder-only, for generation · 1024 tokens",
             model_class=AutoModelForCausalLM,
+        ),
+        # The long-documents showdown: the same task (IMDB sentiment) and labels, 512 vs 4096 tokens.
+        Role(
+            "short-classifier",
+            "roberta",
+            "textattack/roberta-base-imdb",
+            "short-classifier",
+            "RoBERTa-base fine-tuned on IMDB sentiment · 512 tokens",
+            model_class=AutoModelForSequenceClassification,
+            label_names=("negative", "positive"),
+        ),
+        Role(
+            "long-classifier",
+            "longformer",
+            "knguyennguyen/my_awesome_model",
+            "long-classifier",
+            "Longformer-base-4096 fine-tuned on IMDB sentiment · 4096 tokens",
+            model_class=AutoModelForSequenceClassification,
+            label_names=("negative", "positive"),
         ),
     )
 }
@@ -170,6 +198,24 @@ class ModelStore:
                     self._tokenizers[role] = AutoTokenizer.from_pretrained(self.checkpoint(role))
                 mine[role] = copy.deepcopy(self._tokenizers[role])
         return mine[role]
+
+    def label_names(self, role: str) -> tuple[str, ...]:
+        """A classifier role's label names in label-id order.
+
+        On the Hub: `SEQDEMO_LABELS_<ROLE>` if set, else the registry's names unless the checkpoint
+        itself was swapped; otherwise (and in the offline kit) the model config's `id2label`.
+        """
+        config = self.model(role).config
+        names: tuple[str, ...] = tuple(config.id2label[i] for i in range(config.num_labels))
+        if self.source.mode == "hub":
+            registry = () if self.settings.checkpoint_override(role) else get_role(role).label_names
+            names = self.settings.labels_override(role) or registry or names
+        if len(names) != config.num_labels:
+            raise ValueError(
+                f"{labels_env_var(role)} names {len(names)} labels, but {self.checkpoint(role)} has "
+                f"{config.num_labels}: give one name per label, comma separated, in label-id order."
+            )
+        return names
 
     def model(self, role: str, attn_implementation: str | None = None) -> Any:
         """The role's model in eval mode; `attn_implementation="eager"` gives attention weights."""

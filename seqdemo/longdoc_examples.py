@@ -1,0 +1,75 @@
+"""Example documents for the long-documents lesson, generated from the synthetic task, sized to the windows in force.
+
+The texts come from one fixed seed; their lengths are measured in the short classifier's
+tokens, so "the verdict sits past the short window" holds for the Hub pair (512 tokens) and
+for the offline pair (smaller windows) alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from seqdemo.offline.longdoc_task import decisive_passage, filler_sentence
+
+EXAMPLE_SEED = 4
+POSITIVE, NEGATIVE = 1, 0
+# A passage for the needle sweep: positive, and short enough for any window.
+SWEEP_PASSAGE = "Honestly, the film is wonderful, brilliant and charming. I loved every minute of it."
+
+
+LATE, EARLY, MIXED, SHORT = (
+    "Verdict at the end (past the short window)",
+    "Verdict at the start",
+    "Mixed: praise early, criticism late",
+    "Short review",
+)
+# Example name -> what it shows, in the order the examples are offered.
+EXAMPLE_NOTES = {
+    LATE: "The only opinion sits near the end: head truncation never reads it; tail truncation and Longformer do.",
+    EARLY: "The opinion opens the review: head truncation is enough, and tail truncation reads only plot.",
+    MIXED: "Two opinions that disagree: each strategy answers with whichever it happens to read.",
+    SHORT: "Fits in every window: all strategies read the same tokens, so the short classifier's answers agree.",
+}
+
+
+def _filler(rng: np.random.Generator, count_tokens: Callable[[str], int], tokens: int) -> list[str]:
+    """Neutral sentences adding up to at most `tokens` tokens (but at least one sentence)."""
+    sentences = [filler_sentence(rng)]
+    used = count_tokens(sentences[0])
+    while True:
+        sentence = filler_sentence(rng)
+        used += count_tokens(" " + sentence)
+        if used > tokens:
+            return sentences
+        sentences.append(sentence)
+
+
+def example_documents(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> dict[str, str]:
+    """Example name -> text, for windows of `short_budget` and `long_budget` document tokens.
+
+    `count_tokens(text)` counts tokens without special tokens. The long examples are about 2.5
+    short windows long and always fit the long window, so Longformer reads them whole.
+    """
+    rng = np.random.default_rng(EXAMPLE_SEED)
+    length = min(5 * short_budget // 2, long_budget - 2 * short_budget // 5)
+    texts = {
+        LATE: [*_filler(rng, count_tokens, length - 60), decisive_passage(rng, NEGATIVE), filler_sentence(rng)],
+        EARLY: [decisive_passage(rng, POSITIVE), *_filler(rng, count_tokens, length - 30)],
+        MIXED: [
+            filler_sentence(rng),
+            decisive_passage(rng, POSITIVE),
+            *_filler(rng, count_tokens, length - 60),
+            decisive_passage(rng, NEGATIVE),
+        ],
+        SHORT: [filler_sentence(rng), decisive_passage(rng, POSITIVE), filler_sentence(rng)],
+    }
+    return {name: " ".join(sentences) for name, sentences in texts.items()}
+
+
+def sweep_document(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> str:
+    """Neutral filler for the needle sweep: at most four short windows, leaving the passage room in the long one."""
+    rng = np.random.default_rng(EXAMPLE_SEED + 1)
+    tokens = min(4 * short_budget, long_budget - 2 * count_tokens(SWEEP_PASSAGE))
+    return " ".join(_filler(rng, count_tokens, tokens))

@@ -1,0 +1,274 @@
+"""Long-document strategies on the offline pair: ranges, budgets, aggregation, agreement and the cliff."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from seqdemo.inputs import InputError
+from seqdemo.longdoc import (
+    LONG_ROLE,
+    MAX_SWEEP_POSITIONS,
+    SHORT_ROLE,
+    STRATEGIES,
+    StrategySettings,
+    compare_strategies,
+    encode_document,
+    head_tail_ranges,
+    insert_passage,
+    insertion_points,
+    load_pair,
+    measure_peak_memory,
+    read_document_file,
+    run_strategy,
+    softmax,
+    sweep_needle,
+    window_ranges,
+)
+from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, example_documents, sweep_document
+from seqdemo.offline.longdoc_task import LABEL_NAMES
+
+
+@pytest.fixture(scope="module")
+def pair(store):
+    return load_pair(store)
+
+
+@pytest.fixture(scope="module")
+def short(pair):
+    return pair[SHORT_ROLE]
+
+
+@pytest.fixture(scope="module")
+def long(pair):
+    return pair[LONG_ROLE]
+
+
+@pytest.fixture(scope="module")
+def examples(short, long):
+    return example_documents(lambda text: len(encode_document(text, short.tokenizer)), short.budget, long.budget)
+
+
+def _without_specials(ids, tokenizer):
+    return [i for i in ids if i not in tokenizer.all_special_ids]
+
+
+def test_limits_come_from_the_models_and_the_short_window_is_a_quarter_or_less(short, long):
+    for classifier in (short, long):
+        config = classifier.model.config
+        assert classifier.max_length == min(
+            classifier.tokenizer.model_max_length, config.max_position_embeddings - config.pad_token_id - 1
+        )
+        assert classifier.budget == classifier.max_length - 2
+    assert 4 * short.max_length <= long.max_length
+
+
+def test_head_and_tail_read_what_the_tokenizer_keeps_when_it_truncates(store, short, examples):
+    text = examples[LATE]
+    tokens = encode_document(text, short.tokenizer)
+    assert len(tokens) > short.budget
+    head = run_strategy("head", tokens, short, measure_memory=False)
+    kept = short.tokenizer(text, truncation=True, max_length=short.max_length)["input_ids"]
+    ((start, end),) = head.seen
+    assert tokens.input_ids[start:end].tolist() == _without_specials(kept, short.tokenizer)
+
+    left = AutoTokenizer.from_pretrained(store.checkpoint(SHORT_ROLE), truncation_side="left")
+    kept = left(text, truncation=True, max_length=short.max_length)["input_ids"]
+    ((start, end),) = run_strategy("tail", tokens, short, measure_memory=False).seen
+    assert tokens.input_ids[start:end].tolist() == _without_specials(kept, short.tokenizer)
+    assert end == len(tokens)
+
+
+@pytest.mark.parametrize("stride", [0, 50, 127])
+def test_sliding_windows_are_the_tokenizers_overflow_windows(short, examples, stride):
+    text = examples[LATE]
+    tokens = encode_document(text, short.tokenizer)
+    result = run_strategy("windows", tokens, short, StrategySettings(stride=stride), measure_memory=False)
+    overflow = short.tokenizer(
+        text, truncation=True, max_length=short.max_length, stride=stride, return_overflowing_tokens=True
+    )["input_ids"]
+    ours = [tokens.input_ids[start:end].tolist() for start, end in result.seen]
+    assert ours == [_without_specials(window, short.tokenizer) for window in overflow]
+
+
+@pytest.mark.parametrize("stride", [0, 1, 37, 253])
+def test_windows_overlap_by_stride_stay_in_budget_and_cover_everything(stride):
+    length, budget = 1000, 254
+    windows = window_ranges(length, budget, stride)
+    assert windows[0][0] == 0 and windows[-1][1] == length
+    assert all(end - start <= budget for start, end in windows)
+    for (_, previous_end), (start, _) in zip(windows, windows[1:], strict=False):
+        assert previous_end - start == stride
+
+
+@pytest.mark.parametrize("stride", [-1, 254, 400])
+def test_a_stride_outside_the_window_is_refused(stride):
+    with pytest.raises(InputError, match="stride"):
+        window_ranges(1000, 254, stride)
+
+
+@pytest.mark.parametrize("head", [0, 1, 63, 200, 254])
+def test_head_tail_takes_exactly_the_budget_split_as_asked(head):
+    length, budget = 1000, 254
+    ranges = head_tail_ranges(length, budget, head)
+    assert sum(end - start for start, end in ranges) == budget
+    if head:
+        assert ranges[0] == (0, head)
+    if head < budget:
+        assert ranges[-1] == (length - (budget - head), length)
+
+
+def test_head_tail_input_is_the_head_then_the_tail_between_s_and_end_s(short, examples):
+    tokens = encode_document(examples[LATE], short.tokenizer)
+    result = run_strategy("head_tail", tokens, short, StrategySettings(head_tokens=40), measure_memory=False)
+    assert result.seen == ((0, 40), (len(tokens) - (short.budget - 40), len(tokens)))
+    assert result.tokens_processed == short.max_length
+
+
+def test_a_head_larger_than_the_window_is_refused():
+    with pytest.raises(InputError, match="head"):
+        head_tail_ranges(1000, 254, 255)
+
+
+@pytest.mark.parametrize("aggregation", ["mean", "max"])
+def test_window_aggregation_matches_running_each_window_alone(short, examples, aggregation):
+    tokens = encode_document(examples[LATE], short.tokenizer)
+    result = run_strategy("windows", tokens, short, StrategySettings(aggregation=aggregation), measure_memory=False)
+    assert len(result.seen) > 1
+    alone = []
+    with torch.inference_mode():
+        for start, end in result.seen:
+            ids = [short.tokenizer.cls_token_id, *tokens.input_ids[start:end], short.tokenizer.sep_token_id]
+            alone.append(short.model(input_ids=torch.tensor([ids])).logits[0].numpy())
+    alone = np.array(alone)
+    combined = alone.mean(axis=0) if aggregation == "mean" else alone.max(axis=0)
+    np.testing.assert_allclose(result.sequence_logits, alone, atol=1e-5)
+    np.testing.assert_allclose(result.probabilities, softmax(combined), atol=1e-6)
+
+
+def test_tokens_processed_counts_specials_and_padding(short, long, examples):
+    tokens = encode_document(examples[LATE], short.tokenizer)
+    windows = run_strategy("windows", tokens, short, measure_memory=False)
+    longest = max(end - start for start, end in windows.seen) + 2
+    assert windows.tokens_processed == len(windows.seen) * longest  # one batch, padded to its longest
+
+    longformer = run_strategy("longformer", encode_document(examples[LATE], long.tokenizer), long, measure_memory=False)
+    window = long.attention_window
+    assert longformer.tokens_processed == -(-(longformer.document_tokens + 2) // window) * window
+
+
+def test_strategies_that_read_everything_agree_on_a_short_document(pair, examples):
+    results = list(compare_strategies(examples[SHORT], list(STRATEGIES), pair))
+    assert all(result.sees_everything for result in results)
+    short_results = [result for result in results if result.role == SHORT_ROLE]
+    for result in short_results[1:]:
+        np.testing.assert_allclose(result.probabilities, short_results[0].probabilities, atol=1e-6)
+    assert len({result.label for result in results}) == 1
+
+
+def test_the_long_example_splits_the_strategies_as_its_note_says(pair, examples):
+    results = {result.key: result for result in compare_strategies(examples[LATE], list(STRATEGIES), pair)}
+    negative = LABEL_NAMES[0]
+    assert results["tail"].label == results["longformer"].label == negative
+    assert abs(results["head"].probabilities[0] - 0.5) < 0.15  # it never saw the verdict
+
+
+def test_longformer_truncates_what_exceeds_its_window(long):
+    filler = sweep_document(lambda text: len(encode_document(text, long.tokenizer)), long.budget // 2, long.budget)
+    tokens = encode_document(filler + " " + filler, long.tokenizer)
+    assert len(tokens) > long.budget
+    result = run_strategy("longformer", tokens, long, measure_memory=False)
+    assert result.seen == ((0, long.budget),) and not result.sees_everything
+
+
+def test_needle_sweep_shows_the_truncation_cliff(pair, short, long):
+    count = lambda text: len(encode_document(text, short.tokenizer))  # noqa: E731
+    filler = sweep_document(count, short.budget, long.budget)
+    *_, sweep = sweep_needle(SWEEP_PASSAGE, filler, ["head", "longformer"], pair, positions=12)
+    assert sweep.passage_label == LABEL_NAMES[1]
+    assert sweep.document_tokens.max() <= long.budget  # Longformer reads every swept document whole
+    inside = sweep.positions + sweep.passage_tokens <= short.budget
+    outside = sweep.positions >= short.budget
+    assert inside.sum() >= 2 and outside.sum() >= 4
+    head = sweep.probabilities["head"]
+    assert (head[inside] >= 0.9).all()
+    assert (np.abs(head[outside] - 0.5) <= 0.1).all()
+    assert (sweep.probabilities["longformer"] >= 0.9).all()
+
+
+def test_sweep_streams_one_update_per_strategy_cheapest_first(pair, examples):
+    updates = list(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["longformer", "tail", "head"], pair, positions=3))
+    assert [list(update.probabilities) for update in updates] == [
+        ["head"],
+        ["head", "tail"],
+        ["head", "tail", "longformer"],
+    ]
+
+
+def test_insertion_points_are_sentence_boundaries_spread_over_the_document(short, examples):
+    text = examples[LATE]
+    tokens = encode_document(text, short.tokenizer)
+    points = insertion_points(tokens, 8)
+    assert points[0] == 0 and points[-1] == len(text) and len(points) == 8
+    assert all(text[point - 2 : point - 1] in ".!?" for point in points[1:-1])
+    document, start = insert_passage(text, SWEEP_PASSAGE, points[3])
+    assert document[start : start + len(SWEEP_PASSAGE)] == SWEEP_PASSAGE
+
+
+@pytest.mark.parametrize("positions", [1, MAX_SWEEP_POSITIONS + 1])
+def test_sweep_positions_are_capped(pair, examples, positions):
+    with pytest.raises(InputError, match=str(MAX_SWEEP_POSITIONS)):
+        next(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["head"], pair, positions=positions))
+
+
+def test_a_passage_longer_than_the_short_window_is_refused(pair, examples):
+    with pytest.raises(InputError, match="Shorten it"):
+        next(sweep_needle(examples[LATE], examples[LATE], ["head"], pair, positions=4))
+
+
+@pytest.mark.parametrize("document", ["", "   \n "])
+def test_an_empty_document_is_refused(pair, document):
+    with pytest.raises(InputError, match="empty"):
+        next(compare_strategies(document, ["head"], pair))
+
+
+def test_no_or_unknown_strategies_are_refused(pair, examples):
+    with pytest.raises(InputError, match="at least one"):
+        next(compare_strategies(examples[SHORT], [], pair))
+    with pytest.raises(InputError, match="Unknown strategy"):
+        next(compare_strategies(examples[SHORT], ["middle"], pair))
+
+
+def test_a_one_word_document_is_read_whole_by_every_strategy(pair):
+    results = list(compare_strategies("Wonderful", list(STRATEGIES), pair))
+    assert all(result.sees_everything and result.document_tokens >= 1 for result in results)
+
+
+def test_binary_uploads_are_refused_and_text_uploads_read(tmp_path):
+    binary = tmp_path / "scan.pdf"
+    binary.write_bytes(b"%PDF-1.4\x00\xff\xfe binary")
+    with pytest.raises(InputError, match="not a text file"):
+        read_document_file(binary)
+    text = tmp_path / "review.txt"
+    text.write_text("  A long review.\n", encoding="utf-8")
+    assert read_document_file(text) == "A long review."
+
+
+def test_peak_memory_counts_tensors_alive_at_once():
+    def allocate():
+        first = torch.empty(1000, dtype=torch.float32)  # 4,000 bytes
+        second = torch.empty(2000, dtype=torch.float32)  # 8,000 bytes: 12,000 alive
+        del first
+        third = torch.empty(500, dtype=torch.float32)  # 2,000 bytes: 10,000 alive
+        return second, third
+
+    peak, method = measure_peak_memory(allocate, torch.device("cpu"))
+    assert peak == 4000 + 8000 and "TorchDispatchMode" in method
+
+
+def test_peak_memory_ignores_views_and_existing_tensors():
+    existing = torch.ones(10_000)
+    peak, _ = measure_peak_memory(
+        lambda: (existing.view(100, 100), existing[:10], existing.add_(1)), torch.device("cpu")
+    )
+    assert peak == 0
