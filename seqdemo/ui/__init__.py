@@ -12,13 +12,14 @@ import gradio as gr
 
 from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
-from seqdemo.ui import batching, lengths, masks, padding
+from seqdemo.ui import batching, lengths, longdoc, masks, padding
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
     ("lengths", "1 · The length problem", lengths.build),
     ("padding", "2 · Padding & truncation", padding.build),
     ("masks", "3 · Attention masks", masks.build),
+    ("longdoc", "4 · Long documents", longdoc.build),
     ("batching", "6 · Batching lab", batching.build),
 )
 UI_DIR = Path(__file__).parent

@@ -1,0 +1,97 @@
+"""Tab 4's handlers as the app calls them: streamed results, limits read from the models, clear errors."""
+
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+import seqdemo.ui.longdoc as tab
+from seqdemo.longdoc import LONG_ROLE, MAX_SWEEP_POSITIONS, SHORT_ROLE, STRATEGIES, load_pair
+from seqdemo.longdoc_examples import SHORT, SWEEP_PASSAGE
+from seqdemo.ui import TABS, build_app
+
+
+@pytest.fixture(scope="module")
+def demo(store) -> gr.Blocks:
+    return build_app(store)
+
+
+def handler(demo: gr.Blocks, api_name: str):
+    return next(block.fn for block in demo.fns.values() if block.api_name == api_name)
+
+
+def test_the_tab_is_registered_for_its_deep_link():
+    assert ("longdoc", "4 · Long documents", tab.build) in TABS
+
+
+def test_every_handler_of_the_tab_has_an_api_name(demo):
+    names = {block.api_name for block in demo.fns.values()}
+    assert {
+        "compare_strategies",
+        "needle_sweep",
+        "longdoc_example",
+        "longdoc_upload",
+        "longdoc_worked_example",
+    } <= names
+
+
+def test_the_worked_example_streams_each_strategy_as_it_finishes(demo, store):
+    updates = list(handler(demo, "longdoc_worked_example")())
+    assert len(updates) == 1 + len(STRATEGIES)  # a "running" line first, then one update per strategy
+    limits, head, stride, document, note, status, image, table, files, notes = updates[-1]
+    pair = load_pair(store)
+    assert f"{pair[SHORT_ROLE].max_length:,} tokens" in limits and f"{pair[LONG_ROLE].max_length:,}" in limits
+    assert head.maximum == pair[SHORT_ROLE].budget and stride.maximum == pair[SHORT_ROLE].budget - 1
+    assert document and "Done: 5 of 5" in status
+    assert table.count("<tr>") == 1 + len(STRATEGIES)
+    assert image == files[0] and sorted(Path(path).suffix for path in files) == [".png", ".svg"]
+    for title in (strategy.title for strategy in STRATEGIES.values()):
+        assert title in table
+    earlier = [update[7] for update in updates[1:-1]]  # each partial table has one row more
+    assert [table.count("<tr>") - 1 for table in earlier] == list(range(1, len(STRATEGIES)))
+
+
+def test_a_document_that_fits_says_every_strategy_reads_it_all(store):
+    text, _ = tab.example_text(SHORT, store=store)
+    *_, (status, image, table, files, notes) = tab.compare_document(text, list(STRATEGIES), 60, 60, "max", store=store)
+    assert "every strategy reads all of it" in notes
+
+
+def test_a_document_longer_than_longformer_says_where_it_is_cut(store):
+    pair = load_pair(store)
+    text = " ".join(["The story then returns to the harbour, where Anna lives."] * (pair[LONG_ROLE].budget // 8))
+    *_, (status, image, table, files, notes) = tab.compare_document(text, ["longformer"], 60, 60, "mean", store=store)
+    assert f"reads the first {pair[LONG_ROLE].budget:,} and truncates the rest" in notes
+
+
+@pytest.mark.parametrize(
+    ("document", "strategies", "message"),
+    [("  ", list(STRATEGIES), "The document is empty"), ("A text.", [], "Choose at least one strategy")],
+)
+def test_bad_input_is_one_sentence_not_a_traceback(demo, document, strategies, message):
+    with pytest.raises(gr.Error, match=message):
+        list(handler(demo, "compare_strategies")(document, strategies, 60, 60, "mean"))
+
+
+def test_a_binary_upload_is_refused_with_its_name(demo, tmp_path):
+    upload = tmp_path / "photo.txt"
+    upload.write_bytes(bytes(range(256)))
+    with pytest.raises(gr.Error, match="photo.txt is not a text file"):
+        handler(demo, "longdoc_upload")(str(upload))
+
+
+def test_the_sweep_streams_its_curves_and_offers_downloads(demo):
+    updates = list(
+        handler(demo, "needle_sweep")(
+            SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean"
+        )
+    )
+    assert len(updates) == 3
+    status, image, files = updates[-1]
+    assert "Done: 2 of 2" in status and "reads as <b>positive</b>" in status
+    assert image == files[0] and sorted(Path(path).suffix for path in files) == [".png", ".svg"]
+
+
+def test_a_sweep_over_the_limit_is_refused(demo):
+    with pytest.raises(gr.Error, match=f"2 to {MAX_SWEEP_POSITIONS} positions"):
+        list(handler(demo, "needle_sweep")(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 30, ["head"], 60, 60, "mean"))
