@@ -191,7 +191,6 @@ def build(store: ModelStore) -> None:
         interactive=False,
         wrap=True,
         column_widths=["9%", "9%", "8%", "9%", "9%", "7%", "10%", "39%"],
-        elem_classes="sd-batching-table",
     )
     shapes = gr.Plot(first[2], show_label=False, format="png")
     with gr.Row():
