@@ -12,7 +12,7 @@ import gradio as gr
 
 from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
-from seqdemo.ui import batching, lengths, longdoc, masks, padding
+from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -20,6 +20,7 @@ TABS = (
     ("padding", "2 · Padding & truncation", padding.build),
     ("masks", "3 · Attention masks", masks.build),
     ("longdoc", "4 · Long documents", longdoc.build),
+    ("attention", "5 · Attention maps", attention.build),
     ("batching", "6 · Batching lab", batching.build),
 )
 UI_DIR = Path(__file__).parent
