@@ -136,13 +136,15 @@ def plot_attention_heatmap(maps: AttentionMaps, view: AttentionView) -> Figure:
         f"{_window_note(maps, view)} · each real query's row sums to 1 over all keys",
         fontsize=10,
     )
+    handles = [
+        Patch(facecolor=BLANK, label="weight exactly 0:\nnever attended"),
+        Patch(facecolor="white", edgecolor=PAD_HATCH, hatch="///", label="padded key"),
+        Patch(facecolor=WASHED, label="padded query:\noutput thrown away"),
+    ]
+    if maps.global_attention_mask is not None:
+        handles.append(Patch(label="global token's\nrow and column", **outline))
     ax.legend(
-        handles=[
-            Patch(facecolor=BLANK, label="weight exactly 0:\nnever attended"),
-            Patch(facecolor="white", edgecolor=PAD_HATCH, hatch="///", label="padded key"),
-            Patch(facecolor=WASHED, label="padded query:\noutput thrown away"),
-            Patch(label="global token's\nrow and column", **outline),
-        ],
+        handles=handles,
         loc="lower left",
         bbox_to_anchor=(1.01, 0.0),
         fontsize=8,
