@@ -1,0 +1,203 @@
+"""The running app over HTTP: every public endpoint called with gradio_client, its answer checked.
+
+Expected values come from the kit's tokenizers in this process, so a tab that shows the
+wrong count or shape fails here even when it renders. New public endpoints must be added
+to CHECKED (or to ALIASES when they run the same function as a checked one).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+gradio_client = pytest.importorskip("gradio_client")
+
+# Endpoints that call the same function as a checked one, chained after an upload or a
+# widget change, or that only show and hide widgets.
+ALIASES = {
+    "/batching_compare_uploaded": "/batching_compare",
+    "/batching_compare_column": "/batching_compare",
+    "/batching_pick_column": "/batching_load_file",
+    "/padding_show_configurations": "/padding_compare",
+    "/mask_proof_example": "/mask_proof",
+    "/attention_maps_example": "/attention_maps",
+    "/attention_global_tokens_visible": "/attention_maps",
+    "/attention_view_ranges": "/attention_maps",
+    "/attention_example_ranges": "/attention_maps",
+}
+CHECKED: set[str] = set()
+TEXTS = ["A short text.", "A somewhat longer text with more words in it, to pad the first one."]
+
+
+def checks(api_name: str):
+    def register(fn):
+        CHECKED.add(api_name)
+        return fn
+
+    return register
+
+
+def plain(html: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def is_png(path) -> bool:
+    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return gradio_client.Client(app_url, verbose=False)
+
+
+@checks("/measure_lengths")
+def test_lengths_reports_the_tokenizers_counts(client, bert_tokenizer, roberta_tokenizer):
+    stats, counts_png, padding_png, files, per_text, _ = client.predict(
+        "\n".join(TEXTS), ["bert", "roberta"], True, api_name="/measure_lengths"
+    )
+    rows = plain(per_text)
+    for number, text in enumerate(TEXTS, start=1):
+        bert = len(bert_tokenizer(text)["input_ids"])
+        roberta = len(roberta_tokenizer(text)["input_ids"])
+        assert re.search(rf"\b{number} {re.escape(text)} \d+ {len(text)} {bert} {roberta}\b", rows), rows
+    longest = max(len(bert_tokenizer(t)["input_ids"]) for t in TEXTS)
+    assert f" {longest} " in plain(stats)
+    assert is_png(counts_png) and is_png(padding_png)
+    assert sorted(Path(f).suffix for f in files) == [".png", ".png", ".svg", ".svg"]
+
+
+@checks("/measure_lengths_example")
+def test_lengths_example_covers_all_three_tokenizers(client):
+    stats = plain(client.predict(api_name="/measure_lengths_example")[0])
+    assert all(name in stats for name in ("bert", "roberta", "longformer"))
+
+
+@checks("/padding_compare")
+def test_padding_example_shapes_and_ids_match_the_tokenizer(client, bert_tokenizer):
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/padding_compare"]
+    texts = api["parameters"][0]["parameter_default"].splitlines()
+    panel_a, panel_b, *_, figure, files = client.predict(api_name="/padding_compare")
+    longest = bert_tokenizer(texts, padding="longest")["input_ids"]
+    assert f"({len(texts)}, {len(longest[0])})" in plain(panel_a)
+    first_row = re.findall(r"\d+", plain(panel_a).split("input_ids", 2)[2].split("attention_mask")[0])
+    assert [int(i) for i in first_row] == longest[0]
+    assert f"({len(texts)}, 16)" in plain(panel_b)
+    assert is_png(figure) and {Path(f).suffix for f in files} == {".png", ".svg"}
+
+
+@checks("/mask_proof")
+def test_mask_proof_counts_tokens_and_pads_per_text(client, bert_tokenizer):
+    outputs = client.predict("\n".join(TEXTS), "bert", 0, 3, api_name="/mask_proof")
+    table = plain(outputs[6])
+    lengths = [len(bert_tokenizer(t)["input_ids"]) for t in TEXTS]
+    for number, length in enumerate(lengths, start=1):
+        assert f"text {number} {length} {max(lengths) - length} " in table
+    assert is_png(outputs[7])
+
+
+@checks("/key_mask")
+def test_key_mask_draws_a_figure(client):
+    figure, files = client.predict("\n".join(TEXTS), "roberta", 0, api_name="/key_mask")
+    assert is_png(figure) and len(files) == 2
+
+
+@checks("/longdoc_worked_example")
+def test_long_document_example_runs_every_strategy(client):
+    outputs = client.predict(api_name="/longdoc_worked_example")
+    table = plain(outputs[7])
+    for strategy in ("head truncation", "tail truncation", "head + tail", "sliding windows", "Longformer"):
+        assert strategy in table
+    assert "5 of 5" in plain(outputs[5])
+
+
+@checks("/longdoc_example")
+def test_long_document_examples_load(client):
+    document, note = client.predict("Verdict at the start", api_name="/longdoc_example")
+    assert len(document.split()) > 100 and note
+
+
+@checks("/longdoc_upload")
+def test_long_document_upload_reads_the_file(client, tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_text("An uploaded review. " * 30, encoding="utf-8")
+    document = client.predict(gradio_client.handle_file(str(path)), api_name="/longdoc_upload")
+    assert document.strip() == path.read_text(encoding="utf-8").strip()
+
+
+@checks("/compare_strategies")
+def test_a_short_document_is_read_whole_by_every_strategy(client):
+    outputs = client.predict(
+        "A short review: wonderful.", ["head", "longformer"], 10, 10, "mean", api_name="/compare_strategies"
+    )
+    status, figure, table, files, note = outputs
+    assert "head truncation" in plain(table) and "Longformer" in plain(table)
+    assert "every strategy reads all of it" in plain(note)
+    assert "2 of 2" in plain(status) and is_png(figure)
+
+
+@checks("/needle_sweep")
+def test_needle_sweep_draws_the_probability_curve(client):
+    outputs = client.predict(
+        "Honestly, the film is wonderful.",
+        "shipped filler",
+        None,
+        3,
+        ["head", "longformer"],
+        10,
+        10,
+        "mean",
+        api_name="/needle_sweep",
+    )
+    assert is_png(outputs[1])
+
+
+@checks("/attention_maps")
+def test_attention_with_mask_puts_no_weight_on_padding(client):
+    outputs = client.predict(
+        "\n".join(TEXTS), "bert", "right", "<s>", True, 1, 1, 0, 0, 64, 2, api_name="/attention_maps"
+    )
+    note = plain(outputs[4])
+    assert "0.000 with attention_mask" in note
+    assert is_png(outputs[0])
+
+
+@checks("/batching_compare")
+def test_batching_counts_real_tokens_as_the_tokenizer_does(client, roberta_tokenizer):
+    advice, table, *_ = client.predict("\n".join(TEXTS), "roberta", 4, 256, 64, api_name="/batching_compare")
+    real = sum(len(roberta_tokenizer(t)["input_ids"]) for t in TEXTS)
+    rows = {row[0]: dict(zip(table["headers"], row, strict=True)) for row in table["data"]}
+    assert set(rows) == {"fixed", "dynamic", "grouped", "sorted", "budget"}
+    assert all(row["real tokens"] == real for row in rows.values())
+    assert rows["fixed"]["padded tokens"] == len(TEXTS) * 64
+    assert "max_length" in advice
+
+
+@checks("/batching_load_file")
+def test_batching_upload_offers_the_csv_columns(client, tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text('id,review\n1,great film\n2,"bad, boring film"\n', encoding="utf-8")
+    texts, column, note = client.predict(gradio_client.handle_file(str(path)), api_name="/batching_load_file")
+    assert texts.splitlines() == ["great film", "bad, boring film"]
+    assert [choice[0] for choice in column["choices"]] == ["id", "review"]
+
+
+@checks("/batching_model_max_length")
+def test_batching_max_length_follows_the_tokenizer(client, bert_tokenizer):
+    assert client.predict("bert", api_name="/batching_model_max_length") == bert_tokenizer.model_max_length
+
+
+@checks("/batching_throughput")
+def test_throughput_returns_outputs_equal_to_fixed_padding(client):
+    note, table, plot, files = client.predict("\n".join(TEXTS), "roberta", 4, 256, 64, api_name="/batching_throughput")
+    data = table["value"]
+    deltas = [float(row[data["headers"].index("max |Δ| vs fixed")]) for row in data["data"]]
+    assert len(deltas) == 5 and max(deltas) < 1e-4
+
+
+def test_every_public_endpoint_is_checked(client):
+    public = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert public - CHECKED - set(ALIASES) == set()
+    assert set(ALIASES.values()) <= CHECKED
