@@ -32,6 +32,7 @@ AGGREGATIONS = ("mean", "max")
 MAX_DOCUMENT_CHARS = 50_000
 WINDOW_BATCH_SIZE = 8  # windows per forward pass: fewer passes, bounded memory
 MAX_SWEEP_POSITIONS = 24
+TIMED_RUNS = 2
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,16 @@ def sequence_logits(classifier: Classifier, sequences: Sequence[Sequence[int]]) 
     return np.concatenate(logits), processed
 
 
+def warm_up(classifier: Classifier, runs: int = 3) -> None:
+    """Run the model a few times on a few tokens, so one-off set-up is not timed as the first strategy's latency.
+
+    The first forward passes in a process are several times slower than later ones
+    (allocator and kernel set-up); a timed comparison should not start cold.
+    """
+    for _ in range(runs):
+        sequence_logits(classifier, [[classifier.tokenizer.unk_token_id] * 8])
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -321,7 +332,8 @@ class StrategyResult:
     `seen`: half-open ranges of document tokens (no special tokens) the model read;
     `sequence_logits`: (sequences, labels), one row per window or a single row;
     `probabilities`: (labels,). `tokens_processed` counts every slot the model computed,
-    `<s>`/`</s>` and padding included. `peak_memory_bytes` is None when not measured.
+    `<s>`/`</s>` and padding included. `latency_s` is one run's, or the fastest of
+    TIMED_RUNS when measured; `peak_memory_bytes` is None when not measured.
     """
 
     key: str
@@ -347,7 +359,11 @@ class StrategyResult:
 
     @property
     def tokens_seen(self) -> int:
-        return sum(end - start for start, end in self.seen)
+        """Distinct document tokens read: overlapping windows count once."""
+        covered = np.zeros(self.document_tokens, dtype=bool)
+        for start, end in self.seen:
+            covered[start:end] = True
+        return int(covered.sum())
 
     @property
     def sees_everything(self) -> bool:
@@ -360,22 +376,25 @@ def run_strategy(
     classifier: Classifier,
     settings: StrategySettings = StrategySettings(),
     *,
-    measure_memory: bool = True,
+    measure: bool = True,
 ) -> StrategyResult:
-    """Classify a document, tokenized by `classifier`'s tokenizer, with strategy `key`; time it and measure memory.
+    """Classify a document, tokenized by `classifier`'s tokenizer, with strategy `key`.
 
+    With `measure`, peak memory is taken in a traced pass and latency is the fastest of
+    TIMED_RUNS plain ones (the first run on a thread pays one-off set-up); without, one run.
     Latency covers building the batches and the forward passes, not tokenizing the document.
-    Memory is measured in a separate pass before the timed one, which it also warms up.
     """
     settings = settings.resolved(classifier.budget)
     seen = seen_ranges(key, len(tokens), classifier.budget, settings)
     sequences = _sequences(tokens, key, seen)
     peak, method = None, ""
-    if measure_memory:
+    if measure:
         peak, method = measure_peak_memory(lambda: sequence_logits(classifier, sequences), classifier.model.device)
-    started = time.perf_counter()
-    logits, processed = sequence_logits(classifier, sequences)
-    latency = time.perf_counter() - started
+    latency = float("inf")
+    for _ in range(TIMED_RUNS if measure else 1):
+        started = time.perf_counter()
+        logits, processed = sequence_logits(classifier, sequences)
+        latency = min(latency, time.perf_counter() - started)
     probabilities = aggregate_windows(logits, settings.aggregation) if key == "windows" else softmax(logits[0])
     return StrategyResult(
         key=key,
@@ -482,7 +501,7 @@ def sweep_needle(
         raise InputError(f"The sweep takes 2 to {MAX_SWEEP_POSITIONS} positions; {positions} were asked for.")
     chosen = chosen_strategies(keys)
     short = classifiers[SHORT_ROLE]
-    alone = run_strategy("head", encode_document(passage, short.tokenizer), short, measure_memory=False)
+    alone = run_strategy("head", encode_document(passage, short.tokenizer), short, measure=False)
     if not alone.sees_everything:
         raise InputError(
             f"The passage is {alone.document_tokens:,} tokens; the short classifier's window holds "
@@ -509,7 +528,7 @@ def sweep_needle(
         index = classifier.label_names.index(label)
         probabilities[key] = np.array(
             [
-                run_strategy(key, tokens, classifier, settings, measure_memory=False).probabilities[index]
+                run_strategy(key, tokens, classifier, settings, measure=False).probabilities[index]
                 for tokens in encoded[classifier.role]
             ]
         )

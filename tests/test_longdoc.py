@@ -67,14 +67,14 @@ def test_head_and_tail_read_what_the_tokenizer_keeps_when_it_truncates(store, sh
     text = examples[LATE]
     tokens = encode_document(text, short.tokenizer)
     assert len(tokens) > short.budget
-    head = run_strategy("head", tokens, short, measure_memory=False)
+    head = run_strategy("head", tokens, short, measure=False)
     kept = short.tokenizer(text, truncation=True, max_length=short.max_length)["input_ids"]
     ((start, end),) = head.seen
     assert tokens.input_ids[start:end].tolist() == _without_specials(kept, short.tokenizer)
 
     left = AutoTokenizer.from_pretrained(store.checkpoint(SHORT_ROLE), truncation_side="left")
     kept = left(text, truncation=True, max_length=short.max_length)["input_ids"]
-    ((start, end),) = run_strategy("tail", tokens, short, measure_memory=False).seen
+    ((start, end),) = run_strategy("tail", tokens, short, measure=False).seen
     assert tokens.input_ids[start:end].tolist() == _without_specials(kept, short.tokenizer)
     assert end == len(tokens)
 
@@ -83,7 +83,7 @@ def test_head_and_tail_read_what_the_tokenizer_keeps_when_it_truncates(store, sh
 def test_sliding_windows_are_the_tokenizers_overflow_windows(short, examples, stride):
     text = examples[LATE]
     tokens = encode_document(text, short.tokenizer)
-    result = run_strategy("windows", tokens, short, StrategySettings(stride=stride), measure_memory=False)
+    result = run_strategy("windows", tokens, short, StrategySettings(stride=stride), measure=False)
     overflow = short.tokenizer(
         text, truncation=True, max_length=short.max_length, stride=stride, return_overflowing_tokens=True
     )["input_ids"]
@@ -120,7 +120,7 @@ def test_head_tail_takes_exactly_the_budget_split_as_asked(head):
 
 def test_head_tail_input_is_the_head_then_the_tail_between_s_and_end_s(short, examples):
     tokens = encode_document(examples[LATE], short.tokenizer)
-    result = run_strategy("head_tail", tokens, short, StrategySettings(head_tokens=40), measure_memory=False)
+    result = run_strategy("head_tail", tokens, short, StrategySettings(head_tokens=40), measure=False)
     assert result.seen == ((0, 40), (len(tokens) - (short.budget - 40), len(tokens)))
     assert result.tokens_processed == short.max_length
 
@@ -133,7 +133,7 @@ def test_a_head_larger_than_the_window_is_refused():
 @pytest.mark.parametrize("aggregation", ["mean", "max"])
 def test_window_aggregation_matches_running_each_window_alone(short, examples, aggregation):
     tokens = encode_document(examples[LATE], short.tokenizer)
-    result = run_strategy("windows", tokens, short, StrategySettings(aggregation=aggregation), measure_memory=False)
+    result = run_strategy("windows", tokens, short, StrategySettings(aggregation=aggregation), measure=False)
     assert len(result.seen) > 1
     alone = []
     with torch.inference_mode():
@@ -148,11 +148,11 @@ def test_window_aggregation_matches_running_each_window_alone(short, examples, a
 
 def test_tokens_processed_counts_specials_and_padding(short, long, examples):
     tokens = encode_document(examples[LATE], short.tokenizer)
-    windows = run_strategy("windows", tokens, short, measure_memory=False)
+    windows = run_strategy("windows", tokens, short, measure=False)
     longest = max(end - start for start, end in windows.seen) + 2
     assert windows.tokens_processed == len(windows.seen) * longest  # one batch, padded to its longest
 
-    longformer = run_strategy("longformer", encode_document(examples[LATE], long.tokenizer), long, measure_memory=False)
+    longformer = run_strategy("longformer", encode_document(examples[LATE], long.tokenizer), long, measure=False)
     window = long.attention_window
     assert longformer.tokens_processed == -(-(longformer.document_tokens + 2) // window) * window
 
@@ -177,7 +177,7 @@ def test_longformer_truncates_what_exceeds_its_window(long):
     filler = sweep_document(lambda text: len(encode_document(text, long.tokenizer)), long.budget // 2, long.budget)
     tokens = encode_document(filler + " " + filler, long.tokenizer)
     assert len(tokens) > long.budget
-    result = run_strategy("longformer", tokens, long, measure_memory=False)
+    result = run_strategy("longformer", tokens, long, measure=False)
     assert result.seen == ((0, long.budget),) and not result.sees_everything
 
 

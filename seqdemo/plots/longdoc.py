@@ -49,7 +49,7 @@ def plot_showdown(results: Sequence[StrategyResult]) -> Figure:
         alpha = 0.45 if len(result.seen) > 1 and result.key == "windows" else 0.85
         for start, end in result.seen:
             coverage.barh(row, end - start, left=start, height=0.6, color=color, alpha=alpha, edgecolor="white")
-        read = f"{min(result.tokens_seen / max(result.document_tokens, 1), 1):.0%} read"
+        read = f"{result.tokens_seen / max(result.document_tokens, 1):.0%} read"
         if len(result.sequence_logits) > 1:
             read += f"\n{len(result.sequence_logits)} windows"
         coverage.text(length * 1.01, row, read, va="center", ha="left", fontsize=9, color=LIMIT_COLOR)
@@ -111,14 +111,15 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
     axes.annotate(
         "chance", (length, 0.5), xytext=(2, -3), textcoords="offset points", fontsize=8, color="#6b7280", va="top"
     )
-    for key, probabilities in sweep.probabilities.items():
+    for order, (key, probabilities) in enumerate(sweep.probabilities.items()):
+        # Later curves are drawn thinner on top, so one that coincides with an earlier one stays visible.
         axes.plot(
             sweep.positions,
             probabilities,
             marker=STRATEGY_MARKERS[key],
-            markersize=5,
+            markersize=7 - order,
             markerfacecolor="none",
-            linewidth=1.8,
+            linewidth=2.6 - 0.35 * order,
             color=STRATEGY_COLORS[key],
             label=STRATEGIES[key].title,
         )

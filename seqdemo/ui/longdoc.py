@@ -21,19 +21,22 @@ from seqdemo.longdoc import (
     MAX_SWEEP_POSITIONS,
     SHORT_ROLE,
     STRATEGIES,
+    TIMED_RUNS,
     Classifier,
     NeedleSweep,
     StrategyResult,
     StrategySettings,
+    check_document,
     chosen_strategies,
     compare_strategies,
     encode_document,
     load_pair,
     read_document_file,
     sweep_needle,
+    warm_up,
 )
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_documents, sweep_document
-from seqdemo.models import ModelStore
+from seqdemo.models import ROLES, ModelStore
 from seqdemo.plots.longdoc import LABEL_COLORS, plot_needle_sweep, plot_showdown
 from seqdemo.ui.components import figure_files, user_errors
 
@@ -71,13 +74,18 @@ def limits_markdown(pair: dict[str, Classifier], offline: bool) -> str:
     text = (
         f"**Windows in force:** `{short.role}` reads {short.max_length:,} tokens per sequence "
         f"({short.budget:,} of the document, plus `<s>` and `</s>`); `{long.role}` reads {long.max_length:,} "
-        f"({long.budget:,}) with a local attention window of {long.attention_window:,}, so its input is padded "
-        f"to a multiple of {long.attention_window:,}. Labels: {', '.join(short.label_names)}."
+        f"({long.budget:,})"
     )
+    if long.attention_window:
+        text += (
+            f" with a local attention window of {long.attention_window:,}, so its input is padded to a multiple "
+            f"of {long.attention_window:,}"
+        )
+    text += f". Labels: {', '.join(short.label_names)}."
     if offline:
         text += (
             " These are the offline pair, trained on this machine on a synthetic task (plot summary with one "
-            "decisive passage); the Hub pair reads 512 and 4,096 tokens."
+            f"decisive passage). On the Hub: {ROLES[SHORT_ROLE].summary}; {ROLES[LONG_ROLE].summary}."
         )
     return text
 
@@ -125,8 +133,8 @@ def results_table(results: Sequence[StrategyResult]) -> str:
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         '<p class="sd-note">Tokens processed counts every slot the model computed: <code>&lt;s&gt;</code>, '
         "<code>&lt;/s&gt;</code> and padding included (Longformer pads to a multiple of its attention window). "
-        "Latency: building the batch and the forward passes, one run. Peak memory: the most tensor memory "
-        f"alive at once beyond the model's weights, measured with {html.escape(method)}.</p>"
+        f"Latency: building the batches and the forward passes, the faster of {TIMED_RUNS} runs. Peak memory: "
+        f"the most tensor memory alive at once beyond the model's weights, measured with {html.escape(method)}.</p>"
     )
 
 
@@ -171,11 +179,12 @@ def compare_document(
 ) -> Iterator[tuple[str, str | None, str, list[str], str]]:
     """The comparison, streamed: (status, showdown PNG, results table, PNG and SVG files, notes) after each strategy."""
     keys = chosen_strategies(list(strategies or []))
+    document = check_document(document)  # stripped, so the notes' offsets match the results'
     pair = load_pair(store)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
     results: list[StrategyResult] = []
     yield _status([], keys, "running"), None, "", [], ""
-    for result in compare_strategies(document or "", keys, pair, settings):
+    for result in compare_strategies(document, keys, pair, settings):
         results.append(result)
         files = figure_files(plot_showdown(results), "long-documents")
         done = [result.key for result in results]
@@ -184,13 +193,18 @@ def compare_document(
             files[0],
             results_table(results),
             files,
-            document_notes(document or "", results, pair),
+            document_notes(document, results, pair),
         )
 
 
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
-    """On page load: the windows in force, slider ranges, the first example, and its comparison streamed."""
+    """On page load: the windows in force, slider ranges, the first example, and its comparison streamed.
+
+    The models are warmed up first: this is often the process's first use of them.
+    """
     pair = load_pair(store)
+    for classifier in pair.values():
+        warm_up(classifier)
     budget = pair[SHORT_ROLE].budget
     text, note = example_text(LATE, store=store)
     setup = (
@@ -246,16 +260,15 @@ def build(store: ModelStore) -> None:
     limits = gr.Markdown()
     with gr.Row():
         with gr.Column(scale=3):
-            with gr.Row():
-                example = gr.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents", scale=3)
-                upload = gr.UploadButton("Upload a .txt file", file_types=[".txt", ".md"], scale=1, size="sm")
+            example = gr.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
             example_note = gr.HTML()
             document = gr.Textbox(
                 lines=9,
                 max_lines=14,
                 label="Document",
-                info=f"Paste a long text (up to {MAX_DOCUMENT_CHARS:,} characters) or pick an example.",
+                info=f"Paste a long text (up to {MAX_DOCUMENT_CHARS:,} characters), pick an example or upload a file.",
             )
+            upload = gr.UploadButton("Upload a .txt or .md file", file_types=[".txt", ".md"], size="sm")
         with gr.Column(scale=2, min_width=300):
             strategies = gr.CheckboxGroup(
                 choices=[(strategy.title, key) for key, strategy in STRATEGIES.items()],
@@ -279,7 +292,9 @@ def build(store: ModelStore) -> None:
 
     gr.Markdown(
         "### The needle sweep\nThe passage is inserted at evenly spaced points of a document, and every chosen "
-        "strategy classifies every copy. Where the passage leaves a strategy's window, its answer drops to a guess."
+        "strategy classifies every copy. Where the passage leaves a strategy's window, its answer drops to a guess. "
+        "Sliding windows always see it, but averaging their logits dilutes one decisive window among neutral ones: "
+        "compare `mean` with `max`."
     )
     with gr.Row():
         passage = gr.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
