@@ -246,9 +246,10 @@ def padding_mass(maps: AttentionMaps) -> np.ndarray:
     For each real query the weights on pads are summed; the result is their mean over the
     text's real queries (0 for a text without padding). Exactly 0 when the mask was applied.
     """
-    real = maps.attention_mask.astype(bool)
-    on_pads = (maps.weights * ~real[:, None, None, None, :]).sum(axis=-1)
-    return (on_pads * real[:, None, None, :]).sum(axis=-1) / real.sum(axis=1)[:, None, None]
+    real = maps.attention_mask.astype(np.float32)
+    # A product with the pad indicator, not a masked copy: the weights can be hundreds of megabytes.
+    on_pads = (maps.weights @ (1.0 - real)[:, None, None, :, None])[..., 0]  # (batch, layers, heads, seq)
+    return (on_pads @ real[:, None, :, None])[..., 0] / real.sum(axis=1)[:, None, None]
 
 
 def choose_view(
