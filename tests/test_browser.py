@@ -39,8 +39,12 @@ def browser():
 
 
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
-    """Wait until Gradio has no event pending (no progress bars or spinners shown)."""
-    page.wait_for_load_state("networkidle")
+    """Wait until the app is mounted and no event is pending (no progress bar or spinner shown).
+
+    Not "networkidle": Gradio keeps a heartbeat stream open for apps with session state.
+    """
+    page.wait_for_selector("button[role='tab']", timeout=timeout_ms)
+    page.wait_for_timeout(500)  # let the load events start
     page.wait_for_function(
         "() => !document.querySelector('.progress-text, .eta-bar, .generating, .pending')",
         timeout=timeout_ms,
