@@ -51,12 +51,41 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     )
 
 
+# Words each tab shows only once its worked example has been computed.
+EXAMPLE_DONE = {
+    "lengths": "padding share",
+    "padding": "position_ids",
+    "masks": "vs. alone",
+    "longdoc": "Done: 5 of 5",
+    "attention": "with attention_mask",
+    "batching": "Recommended",
+}
+
+
+def test_every_tab_has_a_completion_marker():
+    assert set(EXAMPLE_DONE) == {tab_id for tab_id, _, _ in TABS}
+
+
+def wait_for_example(page, marker: str, timeout_ms: int = 120_000) -> None:
+    """Wait until the visible tab shows `marker` and at least one rendered figure."""
+    page.wait_for_function(
+        """(marker) => {
+            const panel = [...document.querySelectorAll("[role='tabpanel']")].find(p => p.offsetParent !== null);
+            if (!panel || !panel.innerText.includes(marker)) return false;
+            return [...panel.querySelectorAll("img")].some(img => img.src && img.complete && img.naturalWidth > 0);
+        }""",
+        arg=marker,
+        timeout=timeout_ms,
+    )
+
+
 @pytest.mark.parametrize("tab_id", [tab_id for tab_id, _, _ in TABS])
 def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screenshot_dir, tab_id):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{app_url}?tab={tab_id}")
         wait_until_idle(page)
+        wait_for_example(page, EXAMPLE_DONE[tab_id])
         title = dict((tid, title) for tid, title, _ in TABS)[tab_id]
         selected = page.locator("button[role='tab'][aria-selected='true']")
         assert selected.inner_text().strip() == title
@@ -65,5 +94,23 @@ def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screen
         assert rendered.count() > 0, f"tab {tab_id} shows no figure, grid or table after its example ran"
         assert page.locator(".toast-body.error, .toast-wrap .error").count() == 0
         page.screenshot(path=str(screenshot_dir / f"{tab_id}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_bad_input_shows_one_clear_message_not_a_traceback(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{app_url}?tab=lengths")
+        wait_until_idle(page)
+        wait_for_example(page, EXAMPLE_DONE["lengths"])
+        panel = page.locator("[role='tabpanel']:visible").first
+        panel.locator("textarea").first.fill("")
+        panel.get_by_role("button", name="Measure").click()
+        toast = page.locator(".toast-body.error")
+        toast.wait_for(timeout=30_000)
+        message = toast.inner_text()
+        assert "at least one text" in message
+        assert "Traceback" not in message and 'File "' not in message
     finally:
         page.close()
