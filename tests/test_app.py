@@ -2,9 +2,13 @@
 
 from types import SimpleNamespace
 
+import gradio as gr
+import pytest
+
 from seqdemo.device import pick_device
 from seqdemo.models import ModelSource
 from seqdemo.ui import TABS, _select_tab_from_url, build_app, header_markdown
+from seqdemo.ui.components import computed_once, user_errors
 
 
 def test_header_states_mode_reason_and_device():
@@ -24,3 +28,31 @@ def test_deep_link_selects_the_named_tab_and_falls_back_to_the_first():
 def test_app_builds_on_the_offline_kit(store):
     demo = build_app(store)
     assert demo.title.startswith("seqdemo")
+
+
+def test_a_worked_example_is_computed_once_and_then_served_from_memory():
+    runs = []
+    example = computed_once(lambda: runs.append(1) or len(runs))
+    assert example() == example() == 1 and runs == [1]
+
+
+def test_a_streamed_example_streams_once_then_replays_its_final_value():
+    runs = []
+
+    def stream():
+        runs.append(1)
+        yield "one of two done"
+        yield "two of two done"
+
+    example = computed_once(stream)
+    assert list(example()) == ["one of two done", "two of two done"]
+    assert list(example()) == ["two of two done"] and runs == [1]
+
+
+def test_errors_in_streaming_handlers_become_one_line_messages():
+    def stream():
+        yield "started"
+        raise ValueError("The document is empty.")
+
+    with pytest.raises(gr.Error, match="The document is empty."):
+        list(user_errors(stream)())

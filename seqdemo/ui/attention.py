@@ -28,7 +28,7 @@ from seqdemo.attention import (
 from seqdemo.inputs import split_texts
 from seqdemo.models import ROLES, ModelStore
 from seqdemo.plots.attention import MAX_TICK_LABELS, plot_attention_heatmap, plot_layers_heads, plot_token_row
-from seqdemo.ui.components import figure_files, user_errors
+from seqdemo.ui.components import computed_once, figure_files, user_errors
 
 ATTENTION_ROLES = ("bert", "roberta", "longformer")
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
@@ -296,7 +296,7 @@ def build(store: ModelStore) -> None:
     # once, so every later visitor gets the same figures from memory.
     gr.on(
         None,
-        functools.cache(lambda: handler(*EXAMPLE_INPUTS)),
+        computed_once(lambda: handler(*EXAMPLE_INPUTS)),
         outputs=outputs,
         api_name="attention_maps_example",
         show_progress="minimal",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,8 +21,25 @@ from matplotlib.figure import Figure
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _is_generator(fn: Callable[..., Any]) -> bool:
+    return inspect.isgeneratorfunction(fn.func if isinstance(fn, functools.partial) else fn)
+
+
 def user_errors(fn: F) -> F:
-    """Turn a ValueError from the backend into a `gr.Error` carrying its message."""
+    """Turn a ValueError from the backend into a `gr.Error` carrying its message.
+
+    Works for plain handlers and for streaming (generator) handlers alike.
+    """
+    if _is_generator(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except ValueError as err:
+                raise gr.Error(str(err), print_exception=False) from None
+
+        return streaming  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +49,44 @@ def user_errors(fn: F) -> F:
             raise gr.Error(str(err), print_exception=False) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def computed_once(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """A worked example's handler (no arguments), run once per process and then served from memory.
+
+    Every visitor's page load asks for the same example; on a CPU Space running it each time
+    would queue everyone behind base-sized models. A streaming handler streams on its first
+    run; later calls yield its final value at once.
+    """
+    lock = threading.Lock()
+    done: list[Any] = []
+
+    if _is_generator(fn):
+
+        @functools.wraps(fn)
+        def replay() -> Iterator[Any]:
+            if done:
+                yield done[0]
+                return
+            with lock:
+                if done:
+                    yield done[0]
+                    return
+                last = None
+                for last in fn():
+                    yield last
+                done.append(last)
+
+        return replay
+
+    @functools.wraps(fn)
+    def once() -> Any:
+        with lock:
+            if not done:
+                done.append(fn())
+        return done[0]
+
+    return once
 
 
 def figure_files(figure: Figure, stem: str) -> list[str]:

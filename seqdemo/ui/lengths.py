@@ -16,7 +16,7 @@ from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.lengths import BYTES, SPACE_MARK, SPECIAL, UNK, LengthReport, TokenizerLengths, measure_lengths
 from seqdemo.models import ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
-from seqdemo.ui.components import chip, figure_files, user_errors
+from seqdemo.ui.components import chip, computed_once, figure_files, user_errors
 
 TOKENIZER_ROLES = ("bert", "roberta", "longformer")
 EXAMPLE_TEXTS = (
@@ -258,7 +258,7 @@ def build(store: ModelStore) -> None:
         api_name="measure_lengths",
     )
     # The example is the same for every visitor: computed by the first page load, then served from memory.
-    example = functools.cache(lambda: handler("\n".join(EXAMPLE_TEXTS), list(TOKENIZER_ROLES), True))
+    example = computed_once(lambda: handler("\n".join(EXAMPLE_TEXTS), list(TOKENIZER_ROLES), True))
     # No inputs and no triggers: runs when the page loads, for the example already in the box.
     gr.on(
         None,

@@ -38,7 +38,7 @@ from seqdemo.longdoc import (
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_documents, sweep_document
 from seqdemo.models import ROLES, ModelStore
 from seqdemo.plots.longdoc import LABEL_COLORS, plot_needle_sweep, plot_showdown
-from seqdemo.ui.components import figure_files, user_errors
+from seqdemo.ui.components import computed_once, figure_files, user_errors
 
 SWEEP_SOURCES = ("shipped filler", "the document above")
 DEFAULT_POSITIONS = 12
@@ -49,19 +49,6 @@ off before the model runs. Each row below shades the tokens a strategy let the m
 it answered: when the verdict lies outside the shaded part, the model can only guess. The needle sweep
 moves one decisive passage through a document and measures that cliff.
 """
-
-
-def user_errors_streaming(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-    """`user_errors` for generator handlers: a ValueError raised while streaming becomes a `gr.Error`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        try:
-            yield from fn(*args, **kwargs)
-        except ValueError as err:
-            raise gr.Error(str(err), print_exception=False) from None
-
-    return wrapper
 
 
 def _count_tokens(classifier: Classifier) -> Callable[[str], int]:
@@ -316,7 +303,7 @@ def build(store: ModelStore) -> None:
     compare_outputs = [status, showdown, table, downloads, notes]
     knobs = [strategies, head_tokens, stride, aggregation]
     run.click(
-        user_errors_streaming(functools.partial(compare_document, store=store)),
+        user_errors(functools.partial(compare_document, store=store)),
         inputs=[document, *knobs],
         outputs=compare_outputs,
         api_name="compare_strategies",
@@ -329,15 +316,15 @@ def build(store: ModelStore) -> None:
     )
     upload.upload(user_errors(upload_text), inputs=upload, outputs=document, api_name="longdoc_upload")
     sweep.click(
-        user_errors_streaming(functools.partial(run_sweep, store=store)),
+        user_errors(functools.partial(run_sweep, store=store)),
         inputs=[passage, source, document, positions, *knobs],
         outputs=[sweep_status, sweep_plot, sweep_downloads],
         api_name="needle_sweep",
     )
-    # No inputs and no triggers: runs once when the page loads.
+    # No inputs and no triggers: runs when the page loads; computed once per process.
     gr.on(
         None,
-        user_errors_streaming(functools.partial(worked_example, store=store)),
+        computed_once(user_errors(functools.partial(worked_example, store=store))),
         outputs=[limits, head_tokens, stride, document, example_note, *compare_outputs],
         api_name="longdoc_worked_example",
         show_progress="minimal",

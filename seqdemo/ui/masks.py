@@ -28,7 +28,7 @@ from seqdemo.masks import (
 )
 from seqdemo.models import ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
-from seqdemo.ui.components import figure_files, user_errors
+from seqdemo.ui.components import computed_once, figure_files, user_errors
 
 PROOF_ROLES = ("bert", "roberta", "longformer")
 DEFAULT_ROLE = "bert"  # its position ids ignore padding, so left padding visibly breaks it
@@ -353,10 +353,11 @@ def build(store: ModelStore) -> None:
         outputs=[key_mask, key_files],
         api_name="key_mask",
     )
-    # No inputs and no triggers: runs once when the page loads, on the example already in the box.
+    # No inputs and no triggers: runs when the page loads, on the example already in the box;
+    # computed once per process.
     gr.on(
         None,
-        lambda: handler("\n".join(EXAMPLE_TEXTS), DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS),
+        computed_once(lambda: handler("\n".join(EXAMPLE_TEXTS), DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS)),
         outputs=outputs,
         api_name="mask_proof_example",
         show_progress="minimal",
