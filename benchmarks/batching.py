@@ -32,7 +32,6 @@ from seqdemo.batching import (
     plan_all,
     plan_batches,
     plan_from_batches,
-    run_plan,
     run_plans,
     split_by_size,
     split_by_token_budget,
@@ -128,26 +127,22 @@ def run_benchmark(
     input_ids = random_input_ids(lengths, seed)
     model = roberta_base(layers, seed)
     ours = plan_all(lengths, batch_size=batch_size, max_tokens=max_tokens, max_length=512, seed=seed)
-    timed = [*ours[1:], *reference_plans(lengths, batch_size, max_tokens, seed)]
+    fixed = ours[0]
+    # every fixed batch has one shape, rows × 512, so its first batches predict the rest
+    sample = plan_batches(lengths[: fixed_batches * batch_size], "fixed", batch_size=batch_size, max_length=512)
+    timed = [sample, *ours[1:], *reference_plans(lengths, batch_size, max_tokens, seed)]
 
     def report(strategy: str, done: int, total: int) -> None:
         print(f"\r{done}/{total} batches", end="", file=sys.stderr, flush=True)
 
-    runs = {
-        run.strategy: run for run in run_plans(model, input_ids, timed, PAD_TOKEN_ID, warm_up=True, on_batch=report)
-    }
+    runs = run_plans(model, input_ids, timed, PAD_TOKEN_ID, warm_up=True, on_batch=report)
     print(file=sys.stderr)
-    fixed = ours[0]
-    # every fixed batch has one shape, rows × 512, so its first batches predict the rest
-    count = min(fixed_batches * batch_size, texts)
-    subset = plan_batches(lengths[:count], "fixed", batch_size=batch_size, max_length=512)
-    fixed_run = run_plan(model, input_ids[:count], subset, PAD_TOKEN_ID)
-    fixed_seconds = fixed_run.seconds * fixed.padded_tokens / subset.padded_tokens
-    note = f"first {count} texts timed ({fixed_run.seconds:.1f} s) after the others, extrapolated by padded tokens"
-    baseline = runs["dynamic"].embeddings
+    baseline = runs[1].embeddings
+    fixed_run = runs[0]
+    fixed_seconds = fixed_run.seconds * fixed.padded_tokens / sample.padded_tokens
+    note = f"first {len(sample.lengths)} texts timed ({fixed_run.seconds:.1f} s), extrapolated by padded tokens"
     rows = {"fixed": _row(fixed, fixed_seconds, note, _diff(fixed_run.embeddings, baseline))}
-    for plan in timed:
-        run = runs[plan.strategy]
+    for plan, run in zip(timed[1:], runs[1:], strict=True):
         rows[plan.strategy] = _row(plan, run.seconds, "all texts", _diff(run.embeddings, baseline))
     _ratios(rows)
     return {
@@ -167,7 +162,7 @@ def run_benchmark(
             "max_length": 512,
             "seed": seed,
             "model": f"RobertaModel, random weights, {layers} layers, hidden 768, 12 heads, FFN 3072, fp32, CPU",
-            "timing": "seqdemo.batching.run_plans: one warm-up batch, then the batches of all strategies but fixed "
+            "timing": "seqdemo.batching.run_plans: one warm-up batch, then the batches of all strategies "
             "interleaved (each next batch from the strategy least far along) so that load from other processes "
             "falls on all alike; seconds are summed batch times",
         },
@@ -191,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--texts", type=int, default=1000, help="number of sequences (default 1000)")
     parser.add_argument("--batch-size", type=int, default=16, help="rows per batch for the batch-size strategies")
     parser.add_argument("--max-tokens", type=int, default=2048, help="token budget (rows × longest) per batch")
-    parser.add_argument("--fixed-batches", type=int, default=2, help="batches of fixed padding to time")
+    parser.add_argument("--fixed-batches", type=int, default=4, help="batches of fixed padding to time")
     parser.add_argument("--layers", type=int, default=12, help="encoder layers (12 is RoBERTa-base)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/batching.json"))

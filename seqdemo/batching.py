@@ -290,32 +290,39 @@ def run_plans(
 ) -> tuple[PlanRun, ...]:
     """Run `model` over `input_ids` once per plan, outputs in the caller's order; one PlanRun per plan.
 
-    `input_ids[i]` must already be truncated to `plan.lengths[i]` tokens. The plans' batches
-    are interleaved, the next one always taken from the plan least far along, so that load
-    from other processes falls on all plans alike instead of on whichever ran during it;
-    `seconds` sums a plan's batch times. `warm_up` runs one untimed batch first, keeping
-    one-off costs (allocator growth, kernel choice) out of the timings.
+    `input_ids[i]` must already be truncated to `plan.lengths[i]` tokens. A plan may cover only
+    the first n sequences (to time a slow strategy on a sample); its run then has n rows. The
+    plans' batches are interleaved, the next one always from the plan that has done the
+    smallest share of its padded tokens, so every plan does its work at the same pace and load
+    from other processes falls on all alike, not on whichever ran during it (counting batches
+    instead would run a sorted plan's long batches all at the start). `seconds` sums a plan's
+    batch times. `warm_up` runs one untimed batch first, keeping one-off costs (allocator
+    growth, kernel choice) out of the timings.
     """
     lengths = [len(ids) for ids in input_ids]
-    if any(plan.lengths.tolist() != lengths for plan in plans):
+    if any(plan.lengths.tolist() != lengths[: len(plan.lengths)] for plan in plans):
         raise ValueError("The plan was made for other sequences: its lengths differ from input_ids.")
     done = [0] * len(plans)
+    cells = [0] * len(plans)  # padded tokens run so far
     seconds = [0.0] * len(plans)
     pooled: list[list[torch.Tensor]] = [[] for _ in plans]
     total = sum(plan.batch_count for plan in plans)
+
+    def share_after_next(k: int) -> float:
+        batch, width = plans[k].batches[done[k]], int(plans[k].widths[done[k]])
+        return (cells[k] + len(batch) * width / 2) / plans[k].padded_tokens
+
     with torch.inference_mode():
         if warm_up:
             embed_batch(model, [input_ids[i] for i in plans[0].batches[0]], int(plans[0].widths[0]), pad_token_id)
         for step in range(1, total + 1):
-            k = min(
-                (k for k, plan in enumerate(plans) if done[k] < plan.batch_count),
-                key=lambda k: (done[k] + 0.5) / plans[k].batch_count,
-            )
+            k = min((k for k, plan in enumerate(plans) if done[k] < plan.batch_count), key=share_after_next)
             batch, width = plans[k].batches[done[k]], int(plans[k].widths[done[k]])
             start = time.perf_counter()
             pooled[k].append(embed_batch(model, [input_ids[i] for i in batch], width, pad_token_id))
             seconds[k] += time.perf_counter() - start
             done[k] += 1
+            cells[k] += len(batch) * width
             if on_batch:
                 on_batch(plans[k].strategy, step, total)
     return tuple(

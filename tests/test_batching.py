@@ -207,23 +207,36 @@ def test_run_plan_refuses_a_plan_made_for_other_texts(tiny_roberta, roberta_toke
         run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
 
 
-def test_run_plans_interleaves_batches_so_every_plan_advances_at_the_same_pace(tiny_roberta, roberta_tokenizer):
-    input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=64)
-    plans = plan_all(token_lengths(roberta_tokenizer, TEXTS), batch_size=2, max_tokens=100, max_length=64)
+def test_run_plans_interleaves_batches_so_every_plan_does_its_work_at_the_same_pace(tiny_roberta):
+    lengths = np.minimum(heavy_tailed(80, seed=11), 64)
+    input_ids = [[5] * int(length) for length in lengths]
+    plans = plan_all(lengths, batch_size=4, max_tokens=128, max_length=64)
     calls = []
     runs = run_plans(tiny_roberta, input_ids, plans, 1, warm_up=True, on_batch=lambda *call: calls.append(call))
     total = sum(plan.batch_count for plan in plans)
     assert [(step, every) for _, step, every in calls] == [(step, total) for step in range(1, total + 1)]
+    by_name = {plan.strategy: plan for plan in plans}
+    cells = {plan.strategy: [len(b) * int(w) for b, w in zip(plan.batches, plan.widths, strict=True)] for plan in plans}
+    largest_step = max(max(sizes) / by_name[name].padded_tokens for name, sizes in cells.items())
     done = dict.fromkeys(STRATEGIES, 0)
-    counts = {plan.strategy: plan.batch_count for plan in plans}
     for strategy, _, _ in calls:
         done[strategy] += 1
-        shares = [done[name] / counts[name] for name in STRATEGIES]
-        assert max(shares) - min(shares) <= max(1 / count for count in counts.values()) + 1e-9
-    assert done == counts
+        shares = [sum(cells[name][: done[name]]) / by_name[name].padded_tokens for name in STRATEGIES]
+        assert max(shares) - min(shares) <= largest_step + 1e-9
+    assert done == {plan.strategy: plan.batch_count for plan in plans}
     assert [run.strategy for run in runs] == list(STRATEGIES)
     for run in runs[1:]:
         np.testing.assert_allclose(run.embeddings, runs[0].embeddings, atol=1e-5, rtol=0)
+
+
+def test_a_plan_over_the_first_texts_runs_beside_a_plan_over_all(tiny_roberta, roberta_tokenizer):
+    input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=64)
+    lengths = token_lengths(roberta_tokenizer, TEXTS)
+    sample = plan_batches(lengths[:3], "fixed", batch_size=2, max_length=64)
+    whole = plan_batches(lengths, "sorted", batch_size=2, max_length=64)
+    first, every = run_plans(tiny_roberta, input_ids, [sample, whole], 1)
+    assert (first.embeddings.shape[0], every.embeddings.shape[0]) == (3, len(TEXTS))
+    np.testing.assert_allclose(first.embeddings, every.embeddings[:3], atol=1e-5, rtol=0)
 
 
 def test_embed_texts_returns_one_row_per_text_in_the_callers_order(tiny_roberta, roberta_tokenizer):
