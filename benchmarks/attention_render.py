@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-import transformers
 from transformers import BertConfig, BertModel, LongformerConfig, LongformerModel, PreTrainedTokenizerBase
 
+from benchmarks.machine import describe_machine
 from seqdemo.models import ModelSource, ModelStore
 from seqdemo.settings import Settings
 from seqdemo.ui.attention import extraction_cache, show_attention
@@ -131,12 +130,7 @@ def run_benchmark(repeats: int, base_sized_models: bool) -> dict[str, object]:
         "meets_target_in_cpu_time": slowest["first_render_cpu_s"] < TARGET_S,
         "results": results,
         "environment": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            **describe_machine(load_before[0]),
             "repeats": repeats,
             "method": "median over repeats; model = the batch run with and without attention_mask; draw = the "
             "first view's three figures, PNG and SVG each; first render = model + draw; redraw = another layer "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -22,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import transformers
 from transformers import RobertaConfig, RobertaModel
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
+from benchmarks.machine import describe_machine
 from seqdemo.batching import (
     STRATEGIES,
     BatchPlan,
@@ -147,14 +146,7 @@ def run_benchmark(
     _ratios(rows)
     return {
         "what": "real (non-padding) tokens per second of a RoBERTa-base-sized encoder under each batching strategy",
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        },
+        "machine": describe_machine(load_before[0]),
         "settings": {
             "texts": texts,
             "batch_size": batch_size,

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import transformers
 from transformers import (
     AutoTokenizer,
     LongformerConfig,
@@ -28,6 +27,7 @@ from transformers import (
     RobertaForSequenceClassification,
 )
 
+from benchmarks.machine import describe_machine
 from seqdemo.longdoc import (
     LONG_ROLE,
     SHORT_ROLE,
@@ -75,6 +75,7 @@ def random_document(length: int, seed: int) -> DocumentTokens:
 
 
 def run(seed: int = 0) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
     classifiers = base_classifiers(seed)
     for classifier in classifiers.values():
         warm_up(classifier)
@@ -107,13 +108,7 @@ def run(seed: int = 0) -> dict[str, object]:
             "aggregation": settings.aggregation,
             "window_batch_size": WINDOW_BATCH_SIZE,
         },
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-        },
+        "machine": describe_machine(load_before),
         "results": rows,
     }
 
