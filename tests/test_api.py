@@ -23,6 +23,7 @@ ALIASES = {
     "/padding_show_configurations": "/padding_compare",
     "/mask_proof_example": "/mask_proof",
     "/attention_maps_example": "/attention_maps",
+    "/needle_sweep_example": "/needle_sweep",
     "/attention_global_tokens_visible": "/attention_maps",
     "/attention_view_ranges": "/attention_maps",
     "/attention_example_ranges": "/attention_maps",

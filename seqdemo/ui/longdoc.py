@@ -205,6 +205,22 @@ def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
         yield *setup, *outputs
 
 
+def sweep_example(*, store: ModelStore) -> Iterator[tuple[str, str | None, list[str]]]:
+    """The shipped passage swept through the shipped filler with every strategy, at the tab's defaults."""
+    budget = load_pair(store)[SHORT_ROLE].budget
+    yield from run_sweep(
+        SWEEP_PASSAGE,
+        SWEEP_SOURCES[0],
+        None,
+        DEFAULT_POSITIONS,
+        list(STRATEGIES),
+        budget // 4,
+        budget // 4,
+        "mean",
+        store=store,
+    )
+
+
 def _sweep_status(sweep: NeedleSweep | None, keys: Sequence[str]) -> str:
     if sweep is None:
         return _status([], keys, "sweeping with")
@@ -327,5 +343,10 @@ def build(store: ModelStore) -> None:
         computed_once(user_errors(functools.partial(worked_example, store=store))),
         outputs=[limits, head_tokens, stride, document, example_note, *compare_outputs],
         api_name="longdoc_worked_example",
+        show_progress="minimal",
+    ).success(
+        computed_once(user_errors(functools.partial(sweep_example, store=store))),
+        outputs=[sweep_status, sweep_plot, sweep_downloads],
+        api_name="needle_sweep_example",
         show_progress="minimal",
     )
