@@ -1,13 +1,11 @@
 """The app shell: header, tab order, deep links."""
 
-from types import SimpleNamespace
-
 import gradio as gr
 import pytest
 
 from seqdemo.device import pick_device
 from seqdemo.models import ModelSource
-from seqdemo.ui import TABS, _select_tab_from_url, build_app, header_markdown
+from seqdemo.ui import TABS, build_app, header_markdown, open_from_url
 from seqdemo.ui.components import computed_once, user_errors
 
 
@@ -20,9 +18,15 @@ def test_header_states_mode_reason_and_device():
 def test_deep_link_selects_the_named_tab_and_falls_back_to_the_first():
     ids = [tab_id for tab_id, _, _ in TABS]
     for tab_id in ids:
-        assert _select_tab_from_url(SimpleNamespace(query_params={"tab": tab_id})).selected == tab_id
-    assert _select_tab_from_url(SimpleNamespace(query_params={"tab": "nope"})).selected == ids[0]
-    assert _select_tab_from_url(SimpleNamespace(query_params={})).selected == ids[0]
+        assert open_from_url({"tab": tab_id}) == (tab_id, True)
+    assert open_from_url({"tab": "nope"})[0] == ids[0]
+    assert open_from_url({})[0] == ids[0]
+
+
+def test_embed_mode_hides_the_title_and_keeps_the_deep_link():
+    ids = [tab_id for tab_id, _, _ in TABS]
+    assert open_from_url({"tab": ids[1], "embed": "1"}) == (ids[1], False)
+    assert open_from_url({"embed": "no"}) == (ids[0], True)
 
 
 def test_app_builds_on_the_offline_kit(store):

@@ -68,15 +68,27 @@ def test_every_tab_has_a_completion_marker():
 
 
 def wait_for_example(page, done: tuple[str, int], timeout_ms: int = 120_000) -> None:
-    """Wait until the visible tab shows its marker often enough and at least one rendered figure."""
+    """Wait until the visible tab shows its marker often enough, then until a figure has loaded.
+
+    Figures below the fold load lazily, so the page is scrolled through before that check.
+    """
     marker, times = done
     page.wait_for_function(
         """([marker, times]) => {
             const panel = [...document.querySelectorAll("[role='tabpanel']")].find(p => p.offsetParent !== null);
-            if (!panel || panel.innerText.split(marker).length - 1 < times) return false;
-            return [...panel.querySelectorAll("img")].some(img => img.src && img.complete && img.naturalWidth > 0);
+            return !!panel && panel.innerText.split(marker).length - 1 >= times;
         }""",
         arg=[marker, times],
+        timeout=timeout_ms,
+    )
+    for _ in range(3):
+        page.mouse.wheel(0, 4000)
+        page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => {
+            const panel = [...document.querySelectorAll("[role='tabpanel']")].find(p => p.offsetParent !== null);
+            return [...panel.querySelectorAll("img")].some(img => img.src && img.complete && img.naturalWidth > 0);
+        }""",
         timeout=timeout_ms,
     )
 
@@ -95,10 +107,6 @@ def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screen
         rendered = panel.locator("img, svg, canvas, table, .sd-chips, .sd-grid")
         assert rendered.count() > 0, f"tab {tab_id} shows no figure, grid or table after its example ran"
         assert page.locator(".toast-body.error, .toast-wrap .error").count() == 0
-        # Figures below the fold load lazily: scroll through so the screenshot shows them all.
-        for _ in range(2):
-            page.mouse.wheel(0, 4000)
-            page.wait_for_timeout(400)
         page.wait_for_function(
             "() => [...document.querySelectorAll('img')].every(img => img.offsetParent === null || img.complete)"
         )
@@ -121,5 +129,19 @@ def test_bad_input_shows_one_clear_message_not_a_traceback(browser, app_url):
         message = toast.inner_text()
         assert "at least one text" in message
         assert "Traceback" not in message and 'File "' not in message
+    finally:
+        page.close()
+
+
+def test_embed_mode_opens_the_linked_tab_without_the_title(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{app_url}?tab=padding&embed=1")
+        wait_until_idle(page)
+        wait_for_example(page, EXAMPLE_DONE["padding"])
+        selected = page.locator("button[role='tab'][aria-selected='true']").inner_text().strip()
+        assert selected == dict((tid, t) for tid, t, _ in TABS)["padding"]
+        assert not page.locator("#sd-title").is_visible()
+        assert page.locator("#sd-header").is_visible()  # which models and device: always said
     finally:
         page.close()

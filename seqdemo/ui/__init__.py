@@ -6,6 +6,7 @@ current `gr.Tab`; this module only orders them and makes each reachable as `?tab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import gradio as gr
@@ -26,30 +27,42 @@ TABS = (
 UI_DIR = Path(__file__).parent
 
 
+TITLE = "## seqdemo — how transformers handle many sequences at once"
+EMBED_VALUES = {"1", "true", "yes"}
+
+
 def header_markdown(source: ModelSource, device: DeviceChoice) -> str:
     """One line: where the models come from and what runs them."""
-    return (
-        "## seqdemo — how transformers handle many sequences at once\n"
-        f"**Models:** {source.label} &nbsp;·&nbsp; **Device:** {device.description}"
-    )
+    return f"**Models:** {source.label} &nbsp;·&nbsp; **Device:** {device.description}"
 
 
-def _select_tab_from_url(request: gr.Request) -> gr.Tabs:
-    wanted = (request.query_params.get("tab") or "").strip().lower() if request else ""
+def open_from_url(query_params: Mapping[str, str]) -> tuple[str, bool]:
+    """The tab a URL asks for (`?tab=<id>`, else the first) and whether to show the title.
+
+    `?embed=1` is the compact mode for iframes: no title; the line naming models and device stays.
+    """
     ids = [tab_id for tab_id, _, _ in TABS]
-    return gr.Tabs(selected=wanted if wanted in ids else ids[0])
+    wanted = (query_params.get("tab") or "").strip().lower()
+    embed = (query_params.get("embed") or "").strip().lower() in EMBED_VALUES
+    return (wanted if wanted in ids else ids[0]), not embed
 
 
 def build_app(store: ModelStore | None = None) -> gr.Blocks:
     """The whole app as a `gr.Blocks`, not yet launched."""
     store = store or default_store()
     with gr.Blocks(title="seqdemo — sequences in transformers") as demo:
+        title = gr.Markdown(TITLE, elem_id="sd-title")
         gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
         with gr.Tabs() as tabs:
-            for tab_id, title, build in TABS:
-                with gr.Tab(title, id=tab_id):
+            for tab_id, tab_title, build in TABS:
+                with gr.Tab(tab_title, id=tab_id):
                     build(store)
-        demo.load(_select_tab_from_url, None, tabs, api_visibility="private", show_progress="hidden")
+
+        def apply_url(request: gr.Request) -> tuple[gr.Tabs, gr.Markdown]:
+            selected, show_title = open_from_url(dict(request.query_params) if request else {})
+            return gr.Tabs(selected=selected), gr.Markdown(visible=show_title)
+
+        demo.load(apply_url, None, [tabs, title], api_visibility="private", show_progress="hidden")
     return demo
 
 
