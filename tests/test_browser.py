@@ -4,6 +4,7 @@ Drives Debian's chromium through Playwright. Screenshots land in artifacts/scree
 Locally the tests skip when chromium is missing; in CI (CI=true) that is a failure.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -93,16 +94,30 @@ def wait_for_example(page, done: tuple[str, int], timeout_ms: int = 120_000) -> 
     )
 
 
-@pytest.mark.parametrize("tab_id", [tab_id for tab_id, _, _ in TABS])
-def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screenshot_dir, tab_id):
+TITLES = {tab_id: title for tab_id, title, _ in TABS}
+
+
+@contextlib.contextmanager
+def opened(browser, url: str, tab_id: str):
+    """A page at `url` with tab `tab_id`'s worked example finished; closed afterwards."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{app_url}?tab={tab_id}")
+        page.goto(url)
         wait_until_idle(page)
         wait_for_example(page, EXAMPLE_DONE[tab_id])
-        title = dict((tid, title) for tid, title, _ in TABS)[tab_id]
-        selected = page.locator("button[role='tab'][aria-selected='true']")
-        assert selected.inner_text().strip() == title
+        yield page
+    finally:
+        page.close()
+
+
+def selected_title(page) -> str:
+    return page.locator("button[role='tab'][aria-selected='true']").inner_text().strip()
+
+
+@pytest.mark.parametrize("tab_id", [tab_id for tab_id, _, _ in TABS])
+def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screenshot_dir, tab_id):
+    with opened(browser, f"{app_url}?tab={tab_id}", tab_id) as page:
+        assert selected_title(page) == TITLES[tab_id]
         panel = page.locator("[role='tabpanel']:visible").first
         rendered = panel.locator("img, svg, canvas, table, .sd-chips, .sd-grid")
         assert rendered.count() > 0, f"tab {tab_id} shows no figure, grid or table after its example ran"
@@ -111,16 +126,10 @@ def test_tab_opens_by_deep_link_and_renders_its_example(browser, app_url, screen
             "() => [...document.querySelectorAll('img')].every(img => img.offsetParent === null || img.complete)"
         )
         page.screenshot(path=str(screenshot_dir / f"{tab_id}.png"), full_page=True)
-    finally:
-        page.close()
 
 
 def test_bad_input_shows_one_clear_message_not_a_traceback(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        page.goto(f"{app_url}?tab=lengths")
-        wait_until_idle(page)
-        wait_for_example(page, EXAMPLE_DONE["lengths"])
+    with opened(browser, f"{app_url}?tab=lengths", "lengths") as page:
         panel = page.locator("[role='tabpanel']:visible").first
         panel.locator("textarea").first.fill("")
         panel.get_by_role("button", name="Measure").click()
@@ -129,19 +138,10 @@ def test_bad_input_shows_one_clear_message_not_a_traceback(browser, app_url):
         message = toast.inner_text()
         assert "at least one text" in message
         assert "Traceback" not in message and 'File "' not in message
-    finally:
-        page.close()
 
 
 def test_embed_mode_opens_the_linked_tab_without_the_title(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        page.goto(f"{app_url}?tab=padding&embed=1")
-        wait_until_idle(page)
-        wait_for_example(page, EXAMPLE_DONE["padding"])
-        selected = page.locator("button[role='tab'][aria-selected='true']").inner_text().strip()
-        assert selected == dict((tid, t) for tid, t, _ in TABS)["padding"]
+    with opened(browser, f"{app_url}?tab=padding&embed=1", "padding") as page:
+        assert selected_title(page) == TITLES["padding"]
         assert not page.locator("#sd-title").is_visible()
         assert page.locator("#sd-header").is_visible()  # which models and device: always said
-    finally:
-        page.close()
