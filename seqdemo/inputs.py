@@ -6,12 +6,12 @@ Every tab accepts pasted text; the limits keep a public Space responsive. Proble
 
 from __future__ import annotations
 
+from seqdemo.errors import InputError
+
+__all__ = ["MAX_CHARS_PER_TEXT", "MAX_TEXTS", "InputError", "describe_limits", "split_texts"]
+
 MAX_TEXTS = 64
 MAX_CHARS_PER_TEXT = 20_000
-
-
-class InputError(ValueError):
-    """Input the user can fix; the message is shown to them verbatim."""
 
 
 def split_texts(raw: str | None, *, max_texts: int = MAX_TEXTS, max_chars: int = MAX_CHARS_PER_TEXT) -> list[str]:
