@@ -1,0 +1,305 @@
+"""Every tab as a visitor to the CPU Space meets it: `python app.py` on base-sized models, timed over HTTP.
+
+The app runs in hub mode on the base-sized stand-ins of `benchmarks.standins` (the Hub
+checkpoints' architectures and sizes, random weights, the kit's tokenizers) and is called
+through `gradio_client` by its public `api_name`s, as the Space's users and embeds call it.
+Times are seconds and multiples of R, one roberta-base forward on 1 × 512 tokens in fp32,
+measured in this run next to every call (while the app idles), as the machine's load drifts. Streaming calls
+report the time to their first result and to their last.
+
+    python -m benchmarks.space --out benchmarks/results/space.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from gradio_client import Client
+from transformers import AutoModel
+
+from benchmarks.machine import describe_machine
+from benchmarks.standins import build_standins, checkpoint_environment, default_root
+
+ROOT = Path(__file__).resolve().parents[1]
+FIVE_TEXTS = [
+    "The cat sat on the mat.",
+    "Padding makes a batch of texts one rectangle of token ids.",
+    "Short.",
+    "An attention mask tells the model which positions are real tokens and which are padding it must ignore.",
+    "Transformers read tokens, not words.",
+]
+TWO_TEXTS = FIVE_TEXTS[:2]
+SERVE_TIMEOUT_S = 600
+CALL_TIMEOUT_S = 900
+
+
+class ReferenceUnit:
+    """R: seconds for one roberta-base forward on 1 x 512 tokens in fp32, measured whenever asked.
+
+    The machine is shared and its load drifts, so R is measured next to every call (the app
+    idles meanwhile) and each call is expressed in the R around it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.model = AutoModel.from_pretrained(folder).eval()
+        self.ids = torch.randint(4, 8_000, (1, 512), generator=torch.Generator().manual_seed(0))
+        self.ids[0, 0], self.ids[0, -1] = 0, 2  # <s> ... </s>
+        self.measure(runs=2)  # warm-up: the first passes in a process are slower
+
+    @torch.inference_mode()
+    def measure(self, runs: int = 3) -> float:
+        """The median of `runs` forward passes, in seconds."""
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            self.model(input_ids=self.ids)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serving(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Call:
+    """One timed request: an api_name, its arguments, and which update counts as the first result."""
+
+    name: str
+    api_name: str
+    args: Sequence[Any] = ()
+    budget_r: float | None = None
+    first_budget_r: float | None = None
+    is_result: Callable[[Any], bool] = field(default=lambda outputs: True)
+
+
+def _figure_present(index: int) -> Callable[[Any], bool]:
+    return lambda outputs: isinstance(outputs, list | tuple) and len(outputs) > index and bool(outputs[index])
+
+
+def time_call(client: Client, call: Call) -> dict[str, Any]:
+    """Submit `call` and time its first result and its end; a failing call records its error."""
+    started = time.perf_counter()
+    job = client.submit(*call.args, api_name=call.api_name)
+    first = None
+    seen = 0
+    while not job.done():
+        outputs = job.outputs()
+        for update in outputs[seen:]:
+            if first is None and call.is_result(update):
+                first = time.perf_counter() - started
+        seen = len(outputs)
+        if time.perf_counter() - started > CALL_TIMEOUT_S:
+            job.cancel()
+            return {"name": call.name, "api_name": call.api_name, "error": f"over {CALL_TIMEOUT_S} s"}
+        time.sleep(0.01)
+    try:
+        job.result()
+    except Exception as err:  # noqa: BLE001 (a failed call is recorded, not fatal)
+        return {"name": call.name, "api_name": call.api_name, "error": str(err)}
+    total = time.perf_counter() - started
+    outputs = job.outputs()
+    updates = len(outputs)
+    if first is None and any(call.is_result(update) for update in outputs):
+        first = total
+    return {
+        "name": call.name,
+        "api_name": call.api_name,
+        "seconds": round(total, 3),
+        "first_result_seconds": None if first is None else round(first, 3),
+        "updates": updates,
+        "budget_r": call.budget_r,
+        "first_budget_r": call.first_budget_r,
+    }
+
+
+def _defaults(client: Client, api_name: str) -> list[Any]:
+    endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]
+    return [parameter.get("parameter_default") for parameter in endpoint["parameters"]]
+
+
+def _with(defaults: list[Any], **replacements: Any) -> list[Any]:
+    values = list(defaults)
+    for index, value in replacements.items():
+        values[int(index.removeprefix("p"))] = value
+    return values
+
+
+# (tab, api_name, index of the output that holds the first result: a figure)
+WORKED_EXAMPLES = (
+    ("lengths", "/measure_lengths_example", 0),
+    ("masks", "/mask_proof_example", 0),
+    ("longdoc", "/longdoc_worked_example", 6),
+    ("needle sweep", "/needle_sweep_example", 1),
+    ("attention", "/attention_maps_example", 0),
+    ("batching", "/batching_example", 0),
+)
+
+
+def plan_calls(client: Client) -> list[Call]:
+    """The calls of the issue's table, with arguments built from each endpoint's own defaults."""
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    calls = [Call(f"worked example: {tab}", api, budget_r=0.5) for tab, api in WORKED_EXAMPLES if api in named]
+    texts5, texts2 = "\n".join(FIVE_TEXTS), "\n".join(TWO_TEXTS)
+    calls.append(
+        Call("lengths, 5 texts", "/measure_lengths", _with(_defaults(client, "/measure_lengths"), p0=texts5), 0.5)
+    )
+    calls.append(
+        Call("padding, 5 texts", "/padding_compare", _with(_defaults(client, "/padding_compare"), p0=texts5), 0.5)
+    )
+    calls.append(Call("mask proof, 5 texts", "/mask_proof", _with(_defaults(client, "/mask_proof"), p0=texts5), 2.0))
+    examples = named["/longdoc_example"]["parameters"][0]["python_type"]["type"]
+    compare_defaults = _defaults(client, "/compare_strategies")
+    for example in _literal_choices(examples):
+        document, _ = client.predict(example, api_name="/longdoc_example")
+        calls.append(
+            Call(
+                f"long documents: {example}",
+                "/compare_strategies",
+                _with(compare_defaults, p0=document),
+                budget_r=6.0,
+                first_budget_r=1.5,
+                is_result=_figure_present(1),
+            )
+        )
+    calls.append(
+        Call(
+            "needle sweep, defaults",
+            "/needle_sweep",
+            _defaults(client, "/needle_sweep"),
+            budget_r=30.0,
+            first_budget_r=4.0,
+            is_result=_figure_present(1),
+        )
+    )
+    calls.append(
+        Call("attention maps, 2 texts", "/attention_maps", _with(_defaults(client, "/attention_maps"), p0=texts2), 3.0)
+    )
+    shipped = (ROOT / "seqdemo" / "data" / "batching_example.txt").read_text(encoding="utf-8")
+    for api in ("/batching_compare", "/batching_throughput"):
+        calls.append(
+            Call(
+                f"batching {api.removeprefix('/batching_')}, shipped texts",
+                api,
+                _with(_defaults(client, api), p0=shipped),
+            )
+        )
+    return calls
+
+
+def _literal_choices(python_type: str) -> list[str]:
+    """The choices of a `Literal['a', 'b']` type string from view_api."""
+    inner = python_type.removeprefix("Literal[").removesuffix("]")
+    return [choice.strip().strip("'\"") for choice in inner.split("', '")] if inner != python_type else []
+
+
+def _in_r(row: dict[str, Any], r: float) -> None:
+    """Add the call's times in multiples of `r` (the R measured around it) and whether it meets its budget."""
+    row["r_seconds"] = round(r, 3)
+    if "seconds" not in row:
+        return
+    row["r"] = round(row["seconds"] / r, 2)
+    if row["first_result_seconds"] is not None:
+        row["first_result_r"] = round(row["first_result_seconds"] / r, 2)
+    row["meets_budget"] = all(
+        value is None or budget is None or value <= budget
+        for value, budget in ((row["r"], row["budget_r"]), (row.get("first_result_r"), row["first_budget_r"]))
+    )
+
+
+def run(root: Path, settle_s: float) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
+    folders = build_standins(root)
+    unit = ReferenceUnit(folders["roberta"])
+    r_values = []
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryDirectory(prefix="seqdemo-space-bench-") as scratch:
+        env = {
+            **os.environ,
+            **checkpoint_environment(folders),
+            "GRADIO_SERVER_PORT": str(port),
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "GRADIO_TEMP_DIR": str(Path(scratch) / "gradio"),
+        }
+        env.pop("HF_HUB_OFFLINE", None)
+        log = open(Path(scratch) / "app.log", "w")  # noqa: SIM115 (closed below, after the app stops)
+        started = time.perf_counter()
+        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while not _serving(url):
+                if app.poll() is not None or time.perf_counter() - started > SERVE_TIMEOUT_S:
+                    raise RuntimeError(f"app.py did not serve: see {log.name}")
+                time.sleep(0.1)
+            startup_s = time.perf_counter() - started
+            time.sleep(settle_s)
+            client = Client(url, verbose=False)
+            rows = []
+            r_values.append(unit.measure())
+            for call in plan_calls(client):
+                row = time_call(client, call)
+                r_values.append(unit.measure())
+                _in_r(row, statistics.mean(r_values[-2:]))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+        finally:
+            app.terminate()
+            app.wait(30)
+            log.close()
+    return {
+        "what": "each tab's calls through gradio_client on `python app.py` in hub mode, base-sized stand-ins",
+        "r_seconds": {
+            "median": round(statistics.median(r_values), 3),
+            "min": round(min(r_values), 3),
+            "max": round(max(r_values), 3),
+            "measured": len(r_values),
+        },
+        "startup_seconds": round(startup_s, 2),
+        "startup_budget_seconds": 15,
+        "settle_seconds": settle_s,
+        "machine": describe_machine(load_before),
+        "calls": rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/space.json"))
+    parser.add_argument("--standins", type=Path, default=None, help="stand-in cache (default: beside the kit)")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds to wait after the app serves")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = run(args.standins or default_root(), args.settle)
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out} in {report['total_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
