@@ -2,9 +2,10 @@
 
 Lengths are heavy-tailed (log-normal: median about 30 tokens, p99 about 330, capped at 512)
 and the inputs random token ids on random weights: cost depends on shapes, not on what the
-weights learnt, so nothing is downloaded. transformers' own `get_length_grouped_indices` is
-the reference, cut at the same batch size and packed to the same token budget. Fixed
-max_length padding is timed on its first batches and extrapolated: all its batches have one shape.
+weights learnt, so nothing is downloaded; the offline kit's RoBERTa tokenizer pads the batches.
+transformers' own `get_length_grouped_indices` is the reference, cut at the same batch size and
+packed to the same token budget. Fixed max_length padding is timed on its first batches and
+extrapolated: all its batches have one shape.
 
     python -m benchmarks.batching --out benchmarks/results/batching.json
 """
@@ -21,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import RobertaConfig, RobertaModel
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, RobertaConfig, RobertaModel
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
 from benchmarks.machine import describe_machine
 from seqdemo.batching import (
-    STRATEGIES,
+    BATCHING_STRATEGIES,
     BatchPlan,
     plan_all,
     plan_batches,
@@ -35,8 +36,9 @@ from seqdemo.batching import (
     split_by_size,
     split_by_token_budget,
 )
+from seqdemo.offline import ensure_kit
+from seqdemo.settings import Settings
 
-PAD_TOKEN_ID = 1  # RoBERTa's <pad>; ids 0..2 are <s>, <pad>, </s> and never drawn at random
 VOCAB_SIZE = 50_265
 Z_99 = 2.3263  # the standard normal's 99th percentile
 REFERENCE = "transformers_grouped"
@@ -56,6 +58,14 @@ def random_input_ids(lengths: np.ndarray, seed: int) -> list[list[int]]:
     """One random id sequence per length, avoiding the special ids (so no position is taken for padding)."""
     rng = np.random.default_rng(seed)
     return [rng.integers(3, VOCAB_SIZE, size=int(length)).tolist() for length in lengths]
+
+
+def padding_tokenizer() -> PreTrainedTokenizerBase:
+    """The offline kit's RoBERTa tokenizer, which pads the batches: its `<pad>` is RoBERTa's id 1.
+
+    Ids 0..2 are `<s>`, `<pad>`, `</s>` and never drawn at random.
+    """
+    return AutoTokenizer.from_pretrained(ensure_kit(Settings.from_env().kit_dir) / "roberta")
 
 
 def roberta_base(layers: int, seed: int) -> RobertaModel:
@@ -101,7 +111,7 @@ def _ratios(rows: dict[str, dict[str, object]]) -> None:
 
 
 def _targets(rows: dict[str, dict[str, object]]) -> dict[str, object]:
-    ours = [name for name in STRATEGIES if name != "fixed"]
+    ours = [name for name in BATCHING_STRATEGIES if name != "fixed"]
     best = max(ours, key=lambda name: float(rows[name]["real_tokens_per_second"]))
     row = rows[best]
     return {
@@ -134,7 +144,7 @@ def run_benchmark(
     def report(strategy: str, done: int, total: int) -> None:
         print(f"\r{done}/{total} batches", end="", file=sys.stderr, flush=True)
 
-    runs = run_plans(model, input_ids, timed, PAD_TOKEN_ID, warm_up=True, on_batch=report)
+    runs = run_plans(model, input_ids, timed, padding_tokenizer(), warm_up=True, on_batch=report)
     print(file=sys.stderr)
     baseline = runs[1].embeddings
     fixed_run = runs[0]

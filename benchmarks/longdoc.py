@@ -29,9 +29,9 @@ from transformers import (
 
 from benchmarks.machine import describe_machine
 from seqdemo.longdoc import (
+    LONG_DOCUMENT_STRATEGIES,
     LONG_ROLE,
     SHORT_ROLE,
-    STRATEGIES,
     WINDOW_BATCH_SIZE,
     Classifier,
     DocumentTokens,
@@ -83,7 +83,7 @@ def run(seed: int = 0) -> dict[str, object]:
     rows, method = [], ""
     for length in LENGTHS:
         document = random_document(length, seed)
-        for key, strategy in STRATEGIES.items():
+        for key, strategy in LONG_DOCUMENT_STRATEGIES.items():
             result = run_strategy(key, document, classifiers[strategy.role], settings)
             rows.append(
                 {

@@ -14,11 +14,13 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from seqdemo.errors import InputError
 from seqdemo.lengths import SPACE_MARK, is_byte_level, readable_token
+from seqdemo.longformer import attention_windows
+from seqdemo.padding import SIDES, pad_encodings
 
-MAX_TOKENS = 512  # per text; the weights of every layer and head are kept, and they grow with its square
-MAX_VIEW_TOKENS = MAX_TOKENS  # tokens per axis a view may draw: a whole text, labels are thinned
-PADDING_SIDES = ("right", "left")
+MAX_LENGTH = 512  # tokens per text; the weights of every layer and head are kept, and they grow with its square
+MAX_VIEW_TOKENS = MAX_LENGTH  # tokens per axis a view may draw: a whole text, labels are thinned
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +34,7 @@ class AttentionMaps:
     `mask_applied` says whether the model was given that `attention_mask` (False: every pad
     was treated as a real token). Longformer only: `global_attention_mask` (batch, seq) and the
     per-layer `attention_window`. `truncated[b]` counts the tokens cut from text b to fit
-    `max_tokens`.
+    `max_length`.
     """
 
     model_type: str
@@ -42,7 +44,7 @@ class AttentionMaps:
     special_tokens_mask: np.ndarray
     mask_applied: bool
     padding_side: str
-    max_tokens: int
+    max_length: int
     model_max_length: int
     truncated: tuple[int, ...]
     global_attention_mask: np.ndarray | None = None
@@ -91,7 +93,7 @@ def global_attention_positions(
 
     `tokens[b]` are text b's tokens as the tokenizer writes them (`<s>`, `Ġwhat`), `readable[b]`
     as people read them (`␣what`). An entry matches either form, ignoring case and the
-    leading-space mark (`what`). An entry matching no real token raises a ValueError naming it.
+    leading-space mark (`what`). An entry matching no real token raises an InputError naming it.
     """
     wanted = {entry.lower() for entry in global_tokens}
     mask = np.zeros(attention_mask.shape, dtype=np.int64)
@@ -104,7 +106,7 @@ def global_attention_positions(
                 matched |= hits
     unmatched = [entry for entry in global_tokens if entry.lower() not in matched]
     if unmatched:
-        raise ValueError(
+        raise InputError(
             f"Global token {unmatched[0]!r} matches no token in the texts: "
             "write it as the heatmap labels show it (without the leading ␣), or `<s>`."
         )
@@ -145,51 +147,38 @@ def assemble_longformer_attention(
     return full
 
 
-def _longformer_windows(model: PreTrainedModel) -> tuple[int, ...]:
-    window = model.config.attention_window
-    windows = [window] * model.config.num_hidden_layers if isinstance(window, int) else list(window)
-    return tuple(int(w) for w in windows)
-
-
 def extract_attention(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     *,
     padding_side: str = "right",
-    max_tokens: int = MAX_TOKENS,
+    max_length: int = MAX_LENGTH,
     global_tokens: Sequence[str] = (),
     use_attention_mask: bool = True,
 ) -> AttentionMaps:
     """Run `model` (loaded with `attn_implementation="eager"`) on the padded batch and keep every attention map.
 
-    Texts longer than `min(max_tokens, tokenizer.model_max_length)` are truncated (counted in
+    Texts longer than `min(max_length, tokenizer.model_max_length)` are truncated (counted in
     `truncated`). `global_tokens` choose Longformer's `global_attention_mask` (see
     `global_attention_positions`); other models take none. With `use_attention_mask=False` the
     model is given an all-ones mask, so pads are attended like real tokens.
     """
     if not texts:
-        raise ValueError("Enter at least one text (one per line).")
-    if padding_side not in PADDING_SIDES:
-        raise ValueError(f"padding_side must be one of {', '.join(PADDING_SIDES)}, not {padding_side!r}.")
-    if max_tokens < 2:
-        raise ValueError(f"max_tokens must be at least 2 (room for the special tokens), not {max_tokens}.")
+        raise InputError("Enter at least one text (one per line).")
+    if padding_side not in SIDES:
+        raise InputError(f"padding_side must be one of {', '.join(SIDES)}, not {padding_side!r}.")
+    if max_length < 2:
+        raise InputError(f"max_length must be at least 2 (room for the special tokens), not {max_length}.")
     is_longformer = model.config.model_type == "longformer"
     if global_tokens and not is_longformer:
-        raise ValueError(
+        raise InputError(
             f"global_attention_mask is a Longformer input; {model.config.model_type} has no global tokens."
         )
-    limit = min(max_tokens, tokenizer.model_max_length)
+    limit = min(max_length, tokenizer.model_max_length)
     full_lengths = [len(ids) for ids in tokenizer(list(texts), verbose=False)["input_ids"]]
-    encoded = tokenizer(
-        list(texts),
-        padding=True,
-        truncation=True,
-        max_length=limit,
-        padding_side=padding_side,
-        return_special_tokens_mask=True,
-        return_tensors="np",
-    )
+    cut = tokenizer(list(texts), truncation=True, max_length=limit, return_special_tokens_mask=True)
+    encoded = pad_encodings(tokenizer, cut, padding_side=padding_side)
     attention_mask = encoded.pop("attention_mask")
     special_tokens_mask = encoded.pop("special_tokens_mask")
     input_ids = encoded["input_ids"]
@@ -216,7 +205,7 @@ def extract_attention(
     layers = [layer.float().cpu().numpy() for layer in output.attentions]
     windows = None
     if is_longformer:
-        windows = _longformer_windows(model)
+        windows = attention_windows(model.config)
         globals_ = output.global_attentions or [None] * len(layers)
         layers = [
             assemble_longformer_attention(
@@ -232,7 +221,7 @@ def extract_attention(
         special_tokens_mask=special_tokens_mask,
         mask_applied=use_attention_mask,
         padding_side=padding_side,
-        max_tokens=limit,
+        max_length=limit,
         model_max_length=tokenizer.model_max_length,
         truncated=tuple(max(0, length - limit) for length in full_lengths),
         global_attention_mask=global_mask,
@@ -271,7 +260,7 @@ def choose_view(
 
     def check(value: int, name: str, high: int, where: str, low: int = 1) -> None:
         if not low <= value <= high:
-            raise ValueError(f"{name} {value} is out of range {where}: choose {low} to {high}.")
+            raise InputError(f"{name} {value} is out of range {where}: choose {low} to {high}.")
 
     check(example, "Text", maps.batch_size, "for this batch")
     check(layer, "Layer", maps.num_layers, f"for this {maps.model_type} model")
@@ -280,7 +269,7 @@ def choose_view(
     check(start, "First token", maps.seq_len - 1, "for this batch's padded length", low=0)
     check(query, "Query token", maps.seq_len - 1, "for this batch's padded length", low=0)
     if not 1 <= size <= MAX_VIEW_TOKENS:
-        raise ValueError(f"A view draws 1 to {MAX_VIEW_TOKENS} tokens per axis, not {size}.")
+        raise InputError(f"A view draws 1 to {MAX_VIEW_TOKENS} tokens per axis, not {size}.")
     return AttentionView(
         example=example - 1,
         layer=layer - 1,

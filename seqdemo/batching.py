@@ -16,8 +16,11 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from seqdemo.errors import InputError
+from seqdemo.padding import pad_encodings
+
 # strategy -> what it does, in the words the UI shows.
-STRATEGIES: dict[str, str] = {
+BATCHING_STRATEGIES: dict[str, str] = {
     "fixed": "fixed max_length: arrival order, every batch padded to max_length",
     "dynamic": "dynamic padding: arrival order, each batch padded to its longest text",
     "grouped": "length-grouped: shuffled mega-batches sorted by length (as group_by_length)",
@@ -83,15 +86,15 @@ class BatchPlan:
 def _check_lengths(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
     array = np.asarray(lengths, dtype=np.int64)
     if array.ndim != 1 or array.size == 0:
-        raise ValueError("Give at least one sequence length.")
+        raise InputError("Give at least one sequence length.")
     if (array < 1).any():
-        raise ValueError("Every sequence needs at least one token.")
+        raise InputError("Every sequence needs at least one token.")
     return array
 
 
 def _check_positive(name: str, value: int | None) -> int:
     if value is None or int(value) != value or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {value}.")
+        raise InputError(f"{name} must be a whole number of at least 1, not {value}.")
     return int(value)
 
 
@@ -157,13 +160,13 @@ def plan_batches(
     max_length: int = 512,
     seed: int = 0,
 ) -> BatchPlan:
-    """Batches for one of STRATEGIES over sequences of `lengths` tokens (truncated to `max_length`).
+    """Batches for one of BATCHING_STRATEGIES over sequences of `lengths` tokens (truncated to `max_length`).
 
     `batch_size` sets the rows of every strategy but `budget`, which is bounded by
     `max_tokens` (rows × longest, as fairseq's `max_tokens`) instead. `seed` shuffles `grouped`.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"Unknown batching strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}.")
+    if strategy not in BATCHING_STRATEGIES:
+        raise InputError(f"Unknown batching strategy {strategy!r}: choose one of {', '.join(BATCHING_STRATEGIES)}.")
     max_length = _check_positive("max_length", max_length)
     batch_size = _check_positive("batch_size", batch_size)
     max_tokens = _check_positive("max_tokens", max_tokens)
@@ -190,10 +193,10 @@ def plan_all(
     max_length: int = 512,
     seed: int = 0,
 ) -> tuple[BatchPlan, ...]:
-    """One plan per strategy in STRATEGIES, same arguments as `plan_batches`."""
+    """One plan per strategy in BATCHING_STRATEGIES, same arguments as `plan_batches`."""
     return tuple(
         plan_batches(lengths, name, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length, seed=seed)
-        for name in STRATEGIES
+        for name in BATCHING_STRATEGIES
     )
 
 
@@ -251,29 +254,20 @@ class PlanRun:
         return self.real_tokens / self.seconds if self.seconds > 0 else float("inf")
 
 
-def pad_batch(input_ids: Sequence[Sequence[int]], width: int, pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded `input_ids` and `attention_mask`, both (rows, width)."""
-    ids = torch.full((len(input_ids), width), pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(input_ids), width), dtype=torch.long)
-    for row, sequence in enumerate(input_ids):
-        ids[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
-        mask[row, : len(sequence)] = 1
-    return ids, mask
-
-
 # on_batch(strategy, batches done, batches in all): called after every batch, for progress bars.
 BatchCallback = Callable[[str, int, int], None]
 
 
 def embed_batch(
-    model: torch.nn.Module, input_ids: Sequence[Sequence[int]], width: int, pad_token_id: int
+    model: torch.nn.Module, input_ids: Sequence[Sequence[int]], width: int, tokenizer: PreTrainedTokenizerBase
 ) -> torch.Tensor:
-    """Pad one batch to `width` and run `model` on it (no grad is the caller's business).
+    """Pad one batch on the right to `width` (`pad_encodings`) and run `model` on it (no grad: the caller's business).
 
     Returns (rows, hidden) float32 on the CPU: the last hidden state averaged over real tokens.
     """
     device = next(model.parameters()).device
-    ids, mask = (tensor.to(device) for tensor in pad_batch(input_ids, width, pad_token_id))
+    padded = pad_encodings(tokenizer, {"input_ids": input_ids}, max_length=width)
+    ids, mask = (torch.from_numpy(padded[name]).to(device) for name in ("input_ids", "attention_mask"))
     hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return ((hidden * weights).sum(1) / weights.sum(1)).float().cpu()
@@ -283,7 +277,7 @@ def run_plans(
     model: torch.nn.Module,
     input_ids: Sequence[Sequence[int]],
     plans: Sequence[BatchPlan],
-    pad_token_id: int,
+    tokenizer: PreTrainedTokenizerBase,
     *,
     warm_up: bool = False,
     on_batch: BatchCallback | None = None,
@@ -314,12 +308,12 @@ def run_plans(
 
     with torch.inference_mode():
         if warm_up:
-            embed_batch(model, [input_ids[i] for i in plans[0].batches[0]], int(plans[0].widths[0]), pad_token_id)
+            embed_batch(model, [input_ids[i] for i in plans[0].batches[0]], int(plans[0].widths[0]), tokenizer)
         for step in range(1, total + 1):
             k = min((k for k, plan in enumerate(plans) if done[k] < plan.batch_count), key=share_after_next)
             batch, width = plans[k].batches[done[k]], int(plans[k].widths[done[k]])
             start = time.perf_counter()
-            pooled[k].append(embed_batch(model, [input_ids[i] for i in batch], width, pad_token_id))
+            pooled[k].append(embed_batch(model, [input_ids[i] for i in batch], width, tokenizer))
             seconds[k] += time.perf_counter() - start
             done[k] += 1
             cells[k] += len(batch) * width
@@ -331,9 +325,11 @@ def run_plans(
     )
 
 
-def run_plan(model: torch.nn.Module, input_ids: Sequence[Sequence[int]], plan: BatchPlan, pad_token_id: int) -> PlanRun:
+def run_plan(
+    model: torch.nn.Module, input_ids: Sequence[Sequence[int]], plan: BatchPlan, tokenizer: PreTrainedTokenizerBase
+) -> PlanRun:
     """`run_plans` for a single plan: the model's outputs for `input_ids`, batched as `plan` says."""
-    return run_plans(model, input_ids, [plan], pad_token_id)[0]
+    return run_plans(model, input_ids, [plan], tokenizer)[0]
 
 
 def encode_truncated(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[list[int]]:
@@ -354,20 +350,14 @@ def _check_max_length(tokenizer: PreTrainedTokenizerBase, max_length: int) -> in
     max_length = _check_positive("max_length", max_length)
     shortest = tokenizer.num_special_tokens_to_add() + 1
     if not shortest <= max_length <= tokenizer.model_max_length:
-        raise ValueError(
+        raise InputError(
             f"max_length must be between {shortest} and the model's maximum of {tokenizer.model_max_length}, "
             f"not {max_length}."
         )
     return max_length
 
 
-def _pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
-    if tokenizer.pad_token_id is None:
-        raise ValueError("This tokenizer has no pad token, so its texts cannot be padded into batches.")
-    return tokenizer.pad_token_id
-
-
-def compare_strategies(
+def compare_batching_strategies(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     *,
@@ -395,11 +385,11 @@ def measure_text_throughput(
     on_batch: BatchCallback | None = None,
 ) -> tuple[PlanRun, ...]:
     """Every strategy timed over `texts` (tokenized, truncated to `max_length`) by `run_plans` after a warm-up."""
-    report = compare_strategies(
+    report = compare_batching_strategies(
         tokenizer, texts, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length, seed=seed
     )
     input_ids = encode_truncated(tokenizer, texts, max_length)
-    return run_plans(model, input_ids, report.plans, _pad_token_id(tokenizer), warm_up=True, on_batch=on_batch)
+    return run_plans(model, input_ids, report.plans, tokenizer, warm_up=True, on_batch=on_batch)
 
 
 def embed_texts(
@@ -416,4 +406,4 @@ def embed_texts(
     input_ids = encode_truncated(tokenizer, texts, _check_max_length(tokenizer, max_length))
     lengths = [len(ids) for ids in input_ids]
     plan = plan_batches(lengths, strategy, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length)
-    return run_plan(model, input_ids, plan, _pad_token_id(tokenizer)).embeddings
+    return run_plan(model, input_ids, plan, tokenizer).embeddings

@@ -17,7 +17,6 @@ DEVICES = ("cuda", "mps", "cpu")
 # half precision (noise near 1e-3) would blur into the effect it demonstrates. Half
 # precision is one setting away (SEQDEMO_DTYPE) for throughput measurements on a GPU.
 DEFAULT_DTYPES = {"cuda": torch.float32, "mps": torch.float32, "cpu": torch.float32}
-DTYPES = {"cuda": torch.float16, "mps": torch.float32, "cpu": torch.float32}
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 

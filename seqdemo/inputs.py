@@ -1,4 +1,4 @@
-"""User text in, validated: split into one text per line, with limits stated up front.
+"""User text in, validated: one text per line, or one long document, with limits stated up front.
 
 Every tab accepts pasted text; the limits keep a public Space responsive. Problems raise
 `InputError` (a ValueError) with one sentence that the UI shows as it is.
@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from seqdemo.errors import InputError
 
-__all__ = ["MAX_CHARS_PER_TEXT", "MAX_TEXTS", "InputError", "describe_limits", "split_texts"]
+__all__ = [
+    "MAX_CHARS_PER_TEXT",
+    "MAX_DOCUMENT_CHARS",
+    "MAX_TEXTS",
+    "InputError",
+    "check_document",
+    "describe_limits",
+    "split_texts",
+]
 
 MAX_TEXTS = 64
 MAX_CHARS_PER_TEXT = 20_000
+MAX_DOCUMENT_CHARS = 50_000
 
 
 def split_texts(raw: str | None, *, max_texts: int = MAX_TEXTS, max_chars: int = MAX_CHARS_PER_TEXT) -> list[str]:
@@ -30,3 +39,13 @@ def split_texts(raw: str | None, *, max_texts: int = MAX_TEXTS, max_chars: int =
 def describe_limits(max_texts: int = MAX_TEXTS, max_chars: int = MAX_CHARS_PER_TEXT) -> str:
     """The limits in words, for the UI."""
     return f"Up to {max_texts} texts, one per line, {max_chars:,} characters each."
+
+
+def check_document(text: str | None, max_chars: int = MAX_DOCUMENT_CHARS) -> str:
+    """The document stripped; InputError if it is empty or longer than `max_chars` characters."""
+    text = (text or "").strip()
+    if not text:
+        raise InputError("The document is empty: paste a text or pick an example.")
+    if len(text) > max_chars:
+        raise InputError(f"The document has {len(text):,} characters; this tab takes at most {max_chars:,}.")
+    return text

@@ -17,8 +17,9 @@ from tokenizers import decoders
 from transformers import PreTrainedTokenizerBase
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-# Token kinds, as `TextTokens.kinds` reports them.
-REGULAR, SPECIAL, UNK, BYTES = "regular", "special", "unk", "bytes"
+from seqdemo.errors import InputError
+from seqdemo.token_kinds import token_kinds
+
 SPACE_MARK = "␣"  # what a leading space looks like on a chip; byte-level BPE writes it as "Ġ"
 
 _BYTE_OF_CHAR = {char: byte for byte, char in bytes_to_unicode().items()}
@@ -59,8 +60,8 @@ def readable_token(token: str, byte_level: bool) -> tuple[str, bool]:
 class TextTokens:
     """One text as one tokenizer splits it; every tuple has one entry per token.
 
-    `tokens` are the tokenizer's own strings (`convert_ids_to_tokens`), `kinds` one of
-    "regular", "special", "unk" or "bytes" (a byte-level piece of a split character),
+    `tokens` are the tokenizer's own strings (`convert_ids_to_tokens`), `kinds` (`token_kinds`)
+    one of REAL, SPECIAL, UNK or BYTES (a byte-level piece of a split character),
     `readable` what `readable_token` makes of each, and `offset_mapping` the (start, end)
     characters of the text each token came from ((0, 0) for special tokens).
     """
@@ -110,19 +111,14 @@ class TokenizerLengths:
         return float(self.counts.mean())
 
     @property
-    def padded_length(self) -> int:
-        """The batch's sequence length when padded to the longest text."""
-        return self.max_tokens
-
-    @property
     def total_slots(self) -> int:
-        """Texts × padded length: the size of the padded `input_ids` rectangle."""
-        return len(self.texts) * self.padded_length
+        """Texts × the longest text's tokens (the padded length): the size of the padded `input_ids` rectangle."""
+        return len(self.texts) * self.max_tokens
 
     @property
     def pad_counts(self) -> np.ndarray:
         """Padding each text needs to reach the longest, shape (texts,)."""
-        return self.padded_length - self.counts
+        return self.max_tokens - self.counts
 
     @property
     def pad_slots(self) -> int:
@@ -169,14 +165,6 @@ class LengthReport:
         return all(a.ids == b.ids for a, b in pairs)
 
 
-def _kind(token_id: int, readable_is_whole: bool, tokenizer: PreTrainedTokenizerBase, special: set[int]) -> str:
-    if token_id == tokenizer.unk_token_id:
-        return UNK
-    if token_id in special:
-        return SPECIAL
-    return REGULAR if readable_is_whole else BYTES
-
-
 def _measure_tokenizer(
     name: str, texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, add_special_tokens: bool
 ) -> TokenizerLengths:
@@ -191,12 +179,16 @@ def _measure_tokenizer(
         readable = [
             readable_token(token, byte_level and i not in special) for token, i in zip(tokens, ids, strict=True)
         ]
-        kinds = [_kind(i, whole, tokenizer, special) for i, (_, whole) in zip(ids, readable, strict=True)]
+        kinds = token_kinds(
+            [i in special for i in ids],
+            unknown=[i == tokenizer.unk_token_id for i in ids],
+            split_bytes=[not whole for _, whole in readable],
+        )
         encoded.append(
             TextTokens(
                 tokens=tuple(tokens),
                 ids=tuple(ids),
-                kinds=tuple(kinds),
+                kinds=kinds,
                 readable=tuple(text for text, _ in readable),
                 offset_mapping=tuple((int(start), int(end)) for start, end in offsets),
             )
@@ -219,14 +211,14 @@ def measure_lengths(
 
     `tokenizers` maps a name (a role such as "bert") to a tokenizer; the report keeps that
     order. With `add_special_tokens=False` the counts leave out [CLS]/[SEP] or <s>/</s>.
-    Raises ValueError for no texts or no tokenizers.
+    Raises InputError for no texts or no tokenizers.
     """
     if isinstance(texts, str):
         raise TypeError("texts must be a sequence of strings, not one string.")
     if not texts:
-        raise ValueError("Enter at least one text (one per line).")
+        raise InputError("Enter at least one text (one per line).")
     if not tokenizers:
-        raise ValueError("Choose at least one tokenizer.")
+        raise InputError("Choose at least one tokenizer.")
     texts = tuple(texts)
     return LengthReport(
         texts=texts,

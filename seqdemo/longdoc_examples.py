@@ -7,10 +7,11 @@ for the offline pair (smaller windows) alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from seqdemo.errors import InputError
 from seqdemo.offline.longdoc_task import decisive_passage, filler_sentence
 
 EXAMPLE_SEED = 4
@@ -46,30 +47,61 @@ def _filler(rng: np.random.Generator, count_tokens: Callable[[str], int], tokens
         sentences.append(sentence)
 
 
-def example_documents(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> dict[str, str]:
-    """Example name -> text, for windows of `short_budget` and `long_budget` document tokens.
+def check_windows(short_budget: int, long_budget: int) -> None:
+    """Raise ValueError unless the long window holds four short ones, which the examples and the sweep need.
 
-    `count_tokens(text)` counts tokens without special tokens. The long examples are about 2.5
-    short windows long and always fit the long window, so Longformer reads them whole.
+    The long examples run 2.5 short windows and the sweep's filler up to four, and Longformer must
+    read them whole: only then does the lesson show the short window's cliff and not the long one's.
     """
+    if long_budget < 4 * short_budget:
+        raise ValueError(
+            f"The long classifier reads {long_budget:,} document tokens, fewer than four windows of the short one "
+            f"({short_budget:,}): the long-document examples and the sweep need four."
+        )
+
+
+def _examples(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> Iterator[tuple[str, str]]:
+    """(name, text) of each example in EXAMPLE_NOTES' order, generated one after the other from one seed."""
+    check_windows(short_budget, long_budget)
     rng = np.random.default_rng(EXAMPLE_SEED)
-    length = min(5 * short_budget // 2, long_budget - 2 * short_budget // 5)
-    texts = {
-        LATE: [*_filler(rng, count_tokens, length - 60), decisive_passage(rng, NEGATIVE), filler_sentence(rng)],
-        EARLY: [decisive_passage(rng, POSITIVE), *_filler(rng, count_tokens, length - 30)],
-        MIXED: [
+    length = 5 * short_budget // 2
+    sentences = {
+        LATE: lambda: [*_filler(rng, count_tokens, length - 60), decisive_passage(rng, NEGATIVE), filler_sentence(rng)],
+        EARLY: lambda: [decisive_passage(rng, POSITIVE), *_filler(rng, count_tokens, length - 30)],
+        MIXED: lambda: [
             filler_sentence(rng),
             decisive_passage(rng, POSITIVE),
             *_filler(rng, count_tokens, length - 60),
             decisive_passage(rng, NEGATIVE),
         ],
-        SHORT: [filler_sentence(rng), decisive_passage(rng, POSITIVE), filler_sentence(rng)],
+        SHORT: lambda: [filler_sentence(rng), decisive_passage(rng, POSITIVE), filler_sentence(rng)],
     }
-    return {name: " ".join(sentences) for name, sentences in texts.items()}
+    for name in EXAMPLE_NOTES:
+        yield name, " ".join(sentences[name]())
+
+
+def example_documents(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> dict[str, str]:
+    """Example name -> text, for windows of `short_budget` and `long_budget` document tokens (`check_windows`).
+
+    `count_tokens(text)` counts tokens without special tokens. The long examples are about 2.5
+    short windows long and so fit the long window, which Longformer reads whole.
+    """
+    return dict(_examples(count_tokens, short_budget, long_budget))
+
+
+def example_document(name: str, count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> str:
+    """The text of the example called `name`, as in `example_documents`; only it and those before it are generated.
+
+    Raises InputError for a name that is not one of EXAMPLE_NOTES.
+    """
+    if name not in EXAMPLE_NOTES:
+        raise InputError(f"Unknown example {name!r}: choose one of {', '.join(EXAMPLE_NOTES)}.")
+    return next(text for example, text in _examples(count_tokens, short_budget, long_budget) if example == name)
 
 
 def sweep_document(count_tokens: Callable[[str], int], short_budget: int, long_budget: int) -> str:
     """Neutral filler for the needle sweep: at most four short windows, leaving the passage room in the long one."""
+    check_windows(short_budget, long_budget)
     rng = np.random.default_rng(EXAMPLE_SEED + 1)
     tokens = min(4 * short_budget, long_budget - 2 * count_tokens(SWEEP_PASSAGE))
     return " ".join(_filler(rng, count_tokens, tokens))

@@ -17,6 +17,10 @@ import numpy as np
 import torch
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
+from seqdemo.errors import InputError
+from seqdemo.longformer import attention_windows, global_attention_on_bos
+from seqdemo.padding import pad_encodings
+
 # Largest max |Δ| still called float noise, by the dtype the model runs in. A float32 model
 # moves by about 1e-7 to 1e-6 when the batch shape changes; half precision keeps three
 # significant digits (bfloat16 two), so its noise over a dozen layers reaches about 1e-2 (1e-1).
@@ -28,7 +32,6 @@ POSITION_EMBEDDINGS = {
     "longformer": "embeddings.position_embeddings",
     "gpt2": "transformer.wpe",
 }
-PADDING_SIDES = ("right", "left")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def tokenize_texts(
 ) -> TokenizedTexts:
     """Tokenize every text separately, truncating to `max_length` (default: the model's limit)."""
     if not texts:
-        raise ValueError("There are no texts to compare: enter at least one.")
+        raise InputError("There are no texts to compare: enter at least one.")
     limit = max_length or tokenizer.model_max_length
     full = tokenizer(list(texts), verbose=False)["input_ids"]
     cut = tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
@@ -101,41 +104,42 @@ class PaddedBatch:
     pad_token_id: int
 
 
-def pad_batch(tokenizer: PreTrainedTokenizerBase, tokenized: TokenizedTexts, padding_side: str) -> PaddedBatch:
+def as_tokens(tokenizer: PreTrainedTokenizerBase, rows: np.ndarray) -> tuple[tuple[str, ...], ...]:
+    """Token strings of id rows (rows, seq), as the tokenizer writes them."""
+    return tuple(tuple(tokenizer.convert_ids_to_tokens(row.tolist())) for row in rows)
+
+
+def pad_tokenized_texts(
+    tokenizer: PreTrainedTokenizerBase, tokenized: TokenizedTexts, padding_side: str
+) -> PaddedBatch:
     """Pad every text to the longest with the pad token (GPT-2, which has none, uses end-of-text)."""
-    if padding_side not in PADDING_SIDES:
-        raise ValueError(f"padding_side must be one of {', '.join(PADDING_SIDES)}, not {padding_side!r}.")
+    padded = pad_encodings(
+        tokenizer, {"input_ids": tokenized.ids}, padding_side=padding_side, pad_token=tokenizer.eos_token
+    )
+    input_ids, attention_mask = padded["input_ids"], padded["attention_mask"]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    width = max(tokenized.lengths)
-    input_ids = np.full((len(tokenized.ids), width), pad_id, dtype=np.int64)
-    attention_mask = np.zeros_like(input_ids)
-    for row, ids in enumerate(tokenized.ids):
-        real = slice(0, len(ids)) if padding_side == "right" else slice(width - len(ids), width)
-        input_ids[row, real] = ids
-        attention_mask[row, real] = 1
     special = np.isin(input_ids, tokenizer.all_special_ids) & (attention_mask == 1)
-    tokens = tuple(tuple(tokenizer.convert_ids_to_tokens(row.tolist())) for row in input_ids)
+    tokens = as_tokens(tokenizer, input_ids)
     return PaddedBatch(input_ids, attention_mask, special.astype(np.int64), tokens, padding_side, pad_id)
 
 
-def attention_key_mask(batch: PaddedBatch, index: int, config: PretrainedConfig) -> np.ndarray:
-    """Which keys each query of example `index` attends to in the encoder's attention layers.
+def attention_key_mask(batch: PaddedBatch, index: int, config: PretrainedConfig, layer: int = 0) -> np.ndarray:
+    """Which keys each query of example `index` attends to in the encoder's attention layer `layer`.
 
     Returns (seq, seq) bool, [query, key]. BERT and RoBERTa block padded keys in every row,
     pad queries included: the mask hides keys, not queries. Longformer keeps only keys within
-    attention_window / 2 of the query, plus global attention to and from `<s>`, and gives pad
-    queries no attention at all.
+    the layer's attention_window / 2 of the query, plus global attention to and from `<s>`, and
+    gives pad queries no attention at all.
     """
     if not 0 <= index < len(batch.input_ids):
-        raise ValueError(f"There is no text {index + 1}: the batch has {len(batch.input_ids)}.")
+        raise InputError(f"There is no text {index + 1}: the batch has {len(batch.input_ids)}.")
     real = batch.attention_mask[index].astype(bool)
     seq = len(real)
     allowed = np.broadcast_to(real, (seq, seq)).copy()
     if config.model_type == "longformer":
-        window = config.attention_window
-        half = (window[0] if isinstance(window, list) else window) // 2
+        half = attention_windows(config)[layer] // 2
         query, key = np.indices((seq, seq))
-        is_global = batch.input_ids[index] == config.bos_token_id
+        is_global = global_attention_on_bos(batch.attention_mask[index : index + 1])[0].astype(bool)
         allowed &= (np.abs(query - key) <= half) | is_global[None, :] | is_global[:, None]
         allowed &= real[:, None]
     return allowed
@@ -153,20 +157,26 @@ def recorded_position_ids(model: Any) -> Iterator[list[np.ndarray]]:
         handle.remove()
 
 
-def _encoder_inputs(model: Any, input_ids: np.ndarray, attention_mask: np.ndarray | None) -> dict[str, torch.Tensor]:
-    ids = torch.as_tensor(input_ids, device=model.device)
-    inputs = {"input_ids": ids}
-    if attention_mask is not None:
-        inputs["attention_mask"] = torch.as_tensor(attention_mask, device=model.device)
+def _encoder_inputs(
+    model: Any, input_ids: np.ndarray, attention_mask: np.ndarray, use_mask: bool
+) -> dict[str, torch.Tensor]:
+    inputs = {"input_ids": input_ids}
+    if use_mask:
+        inputs["attention_mask"] = attention_mask
     if model.config.model_type == "longformer":  # global attention on <s>, as Longformer is used
-        inputs["global_attention_mask"] = (ids == model.config.bos_token_id).long()
-    return inputs
+        inputs["global_attention_mask"] = global_attention_on_bos(attention_mask)
+    return {name: torch.as_tensor(values, device=model.device) for name, values in inputs.items()}
 
 
-def _last_hidden(model: Any, input_ids: np.ndarray, attention_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Last hidden states (batch, seq, hidden) as float32, and the position ids used (batch, seq)."""
+def _last_hidden(
+    model: Any, input_ids: np.ndarray, attention_mask: np.ndarray, use_mask: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Last hidden states (batch, seq, hidden) as float32, and the position ids used (batch, seq).
+
+    `attention_mask` says where the real tokens are; with `use_mask=False` the model is not given it.
+    """
     with torch.no_grad(), recorded_position_ids(model) as calls:
-        hidden = model(**_encoder_inputs(model, input_ids, attention_mask)).last_hidden_state
+        hidden = model(**_encoder_inputs(model, input_ids, attention_mask, use_mask)).last_hidden_state
     # Longformer pads to a multiple of its window inside the model: keep the positions of our
     # tokens. BERT builds one row (1, seq) for the whole batch.
     position_ids = np.broadcast_to(calls[0][:, : input_ids.shape[1]], input_ids.shape).copy()
@@ -194,7 +204,7 @@ class BatchRun:
 
 
 def _run_batch(model: Any, batch: PaddedBatch, alone: Sequence[np.ndarray], with_mask: bool) -> BatchRun:
-    hidden, position_ids = _last_hidden(model, batch.input_ids, batch.attention_mask if with_mask else None)
+    hidden, position_ids = _last_hidden(model, batch.input_ids, batch.attention_mask, use_mask=with_mask)
     real = batch.attention_mask.astype(bool)
     rows = []
     for row, reference in enumerate(alone):
@@ -238,13 +248,14 @@ def prove_mask(model: Any, tokenizer: PreTrainedTokenizerBase, texts: Sequence[s
     `model` is an encoder (BERT, RoBERTa, Longformer) returning `last_hidden_state`.
     """
     tokenized = tokenize_texts(tokenizer, texts)
-    alone = [_last_hidden(model, np.array([ids]), None)[0][0] for ids in tokenized.ids]
-    right = pad_batch(tokenizer, tokenized, "right")
+    rows = [np.array([ids]) for ids in tokenized.ids]
+    alone = [_last_hidden(model, row, np.ones_like(row), use_mask=False)[0][0] for row in rows]
+    right = pad_tokenized_texts(tokenizer, tokenized, "right")
     return MaskProof(
         tokenized=tokenized,
         masked=_run_batch(model, right, alone, with_mask=True),
         unmasked=_run_batch(model, right, alone, with_mask=False),
-        left=_run_batch(model, pad_batch(tokenizer, tokenized, "left"), alone, with_mask=True),
+        left=_run_batch(model, pad_tokenized_texts(tokenizer, tokenized, "left"), alone, with_mask=True),
         tolerance=TOLERANCES[model.dtype],
         dtype=str(model.dtype).removeprefix("torch."),
         notes=batch_notes(tokenized),
@@ -255,15 +266,19 @@ def prove_mask(model: Any, tokenizer: PreTrainedTokenizerBase, texts: Sequence[s
 class GenerationComparison:
     """Greedy generation of the same prompts one at a time, left-padded and right-padded.
 
-    alone, left, right: (batch, max_new_tokens) generated token ids. `left_batch` and
-    `right_batch` are the padded prompts; `left_position_ids` / `right_position_ids`
-    (batch, seq) are the prompt position ids `generate` built from the attention_mask.
+    alone, left, right: (batch, max_new_tokens) generated token ids, and `alone_tokens`,
+    `left_tokens`, `right_tokens` the same as token strings. `left_batch` and `right_batch`
+    are the padded prompts; `left_position_ids` / `right_position_ids` (batch, seq) are the
+    prompt position ids `generate` built from the attention_mask.
     """
 
     tokenized: TokenizedTexts
     alone: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    alone_tokens: tuple[tuple[str, ...], ...]
+    left_tokens: tuple[tuple[str, ...], ...]
+    right_tokens: tuple[tuple[str, ...], ...]
     left_batch: PaddedBatch
     right_batch: PaddedBatch
     left_position_ids: np.ndarray
@@ -306,9 +321,9 @@ def compare_batched_generation(
     makes shorter prompts continue from a pad.
     """
     if max_new_tokens < 1:
-        raise ValueError("Generate at least one new token.")
+        raise InputError("Generate at least one new token.")
     tokenized = tokenize_texts(tokenizer, texts, max_length=tokenizer.model_max_length - max_new_tokens)
-    left_batch, right_batch = (pad_batch(tokenizer, tokenized, side) for side in ("left", "right"))
+    left_batch, right_batch = (pad_tokenized_texts(tokenizer, tokenized, side) for side in ("left", "right"))
     pad_id = left_batch.pad_token_id
     alone = [
         _generate(model, np.array([ids]), np.ones((1, len(ids)), dtype=np.int64), pad_id, max_new_tokens)[0]
@@ -316,11 +331,15 @@ def compare_batched_generation(
     ]
     left, left_positions = _generate(model, left_batch.input_ids, left_batch.attention_mask, pad_id, max_new_tokens)
     right, right_positions = _generate(model, right_batch.input_ids, right_batch.attention_mask, pad_id, max_new_tokens)
+    alone = np.concatenate(alone)
     return GenerationComparison(
         tokenized=tokenized,
-        alone=np.concatenate(alone),
+        alone=alone,
         left=left,
         right=right,
+        alone_tokens=as_tokens(tokenizer, alone),
+        left_tokens=as_tokens(tokenizer, left),
+        right_tokens=as_tokens(tokenizer, right),
         left_batch=left_batch,
         right_batch=right_batch,
         left_position_ids=left_positions,

@@ -95,6 +95,10 @@ ROLES: dict[str, Role] = {
 }
 
 
+# The three encoders the lessons compare side by side, in the order they are shown.
+ENCODER_ROLES = ("bert", "roberta", "longformer")
+
+
 def get_role(name: str) -> Role:
     """The registry entry for `name`; a ValueError listing the known roles otherwise."""
     try:

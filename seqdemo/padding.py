@@ -1,26 +1,76 @@
 """Padding and truncation as data: what one tokenizer configuration makes of a batch.
 
 The real tokenizer pads, truncates and cuts overflow windows; this module checks the knobs first
-and reads the result row by row. Subtle: position ids are not in the tokenizer's output. BERT
-numbers slots 0..L-1 (left padding shifts the text); RoBERTa counts real tokens from pad_token_id + 1.
+and reads the result row by row, and `pad_encodings` is the one way every lesson pads. Subtle:
+position ids are not in the tokenizer's output. BERT numbers slots 0..L-1 (left padding shifts
+the text); RoBERTa counts real tokens from pad_token_id + 1.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 from transformers.tokenization_utils_base import LARGE_INTEGER
 
-from seqdemo.inputs import MAX_CHARS_PER_TEXT, MAX_TEXTS, InputError, split_texts
+from seqdemo.errors import InputError
+from seqdemo.inputs import MAX_CHARS_PER_TEXT, MAX_TEXTS, split_texts
+from seqdemo.token_kinds import token_kinds
 
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
 TRUNCATION_STRATEGIES = ("do_not_truncate", "longest_first", "only_first", "only_second")
-SIDES = ("right", "left")
+SIDES = ("right", "left")  # the ends of a sequence: where padding_side pads and truncation_side cuts
+
+
+@contextlib.contextmanager
+def _padding_with(tokenizer: PreTrainedTokenizerBase, pad_token: str | None) -> Iterator[PreTrainedTokenizerBase]:
+    """`tokenizer` with `pad_token` standing in for a missing pad token during the block, then restored."""
+    if tokenizer.pad_token is not None or pad_token is None:
+        yield tokenizer
+        return
+    tokenizer.pad_token = pad_token
+    try:
+        yield tokenizer
+    finally:
+        tokenizer.pad_token = None
+
+
+def pad_encodings(
+    tokenizer: PreTrainedTokenizerBase,
+    encodings: Mapping[str, Sequence[Sequence[int]]],
+    *,
+    padding_side: str = "right",
+    max_length: int | None = None,
+    pad_to_multiple_of: int | None = None,
+    pad_token: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Pad unpadded rows to one length with `tokenizer.pad`; numpy arrays (rows, seq) by key.
+
+    `encodings` holds `input_ids` (a list of rows of ids) and, optionally, rows of the
+    tokenizer's other per-token outputs (`special_tokens_mask`, `token_type_ids`), padded
+    alongside; `attention_mask` (1 real, 0 pad) comes back in any case. Rows are padded to the
+    longest, or to `max_length` when given (never truncated), then up to a multiple of
+    `pad_to_multiple_of`. `pad_token` stands in where the tokenizer has none (GPT-2 pads with
+    its end-of-text token); without one such a tokenizer raises InputError.
+    """
+    if padding_side not in SIDES:
+        raise InputError(f"padding_side must be one of {', '.join(SIDES)}, not {padding_side!r}.")
+    if tokenizer.pad_token is None and pad_token is None:
+        raise InputError("This tokenizer has no pad token, so its texts cannot be padded into batches.")
+    with _padding_with(tokenizer, pad_token):
+        padded = tokenizer.pad(
+            {name: [list(row) for row in rows] for name, rows in encodings.items()},
+            padding="longest" if max_length is None else "max_length",
+            max_length=max_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_tensors="np",  # numpy, then torch.from_numpy: ten times faster than torch's from nested lists
+        )
+    return {name: np.asarray(values, dtype=np.int64) for name, values in padded.items()}
 
 
 @dataclass(frozen=True)
@@ -94,12 +144,12 @@ def effective_max_length(config: PaddingConfig, tokenizer: PreTrainedTokenizerBa
     if config.max_length is not None:
         return config.max_length
     if tokenizer.model_max_length > LARGE_INTEGER:  # transformers' sign for "not set"
-        raise ValueError("This tokenizer has no model_max_length, so truncation needs an explicit max_length.")
+        raise InputError("This tokenizer has no model_max_length, so truncation needs an explicit max_length.")
     return tokenizer.model_max_length
 
 
 def validate_config(config: PaddingConfig, tokenizer: PreTrainedTokenizerBase, has_pairs: bool) -> None:
-    """Raise ValueError with one sentence when the tokenizer would refuse or misread `config`.
+    """Raise InputError with one sentence when the tokenizer would refuse or misread `config`.
 
     Checks that need the texts themselves (does `only_second` leave room?) are in `encode_batch`.
     """
@@ -110,36 +160,36 @@ def validate_config(config: PaddingConfig, tokenizer: PreTrainedTokenizerBase, h
         ("truncation_side", config.truncation_side, SIDES),
     ):
         if value not in allowed:
-            raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}.")
+            raise InputError(f"{name}={value!r} is not one of {', '.join(allowed)}.")
     model_max = tokenizer.model_max_length
     if config.max_length is not None and config.max_length < 1:
-        raise ValueError(f"max_length={config.max_length} is not a length: give a positive number of tokens.")
+        raise InputError(f"max_length={config.max_length} is not a length: give a positive number of tokens.")
     if config.max_length is not None and config.max_length > model_max:
-        raise ValueError(
+        raise InputError(
             f"max_length={config.max_length} is above this tokenizer's model_max_length ({model_max}): "
             "the model has no position embeddings past it."
         )
     if config.padding == "max_length" and config.max_length is None:
-        raise ValueError(
+        raise InputError(
             f"padding='max_length' needs a max_length; without one every row would be padded to {model_max}."
         )
     if config.pad_to_multiple_of is not None and config.pad_to_multiple_of < 1:
-        raise ValueError(f"pad_to_multiple_of={config.pad_to_multiple_of} must be 1 or more (or left empty).")
+        raise InputError(f"pad_to_multiple_of={config.pad_to_multiple_of} must be 1 or more (or left empty).")
     if config.truncation in ("only_first", "only_second") and not has_pairs:
-        raise ValueError(
+        raise InputError(
             f"truncation='{config.truncation}' cuts one text of a pair, but no second texts were given: "
             "add them or use longest_first."
         )
     if config.stride < 0:
-        raise ValueError(f"stride={config.stride} must be 0 or more.")
+        raise InputError(f"stride={config.stride} must be 0 or more.")
     if config.stride and not config.return_overflowing_tokens:
-        raise ValueError(
+        raise InputError(
             f"stride={config.stride} only shapes overflow windows: tick return_overflowing_tokens or set stride to 0."
         )
     if config.return_overflowing_tokens and not config.truncates:
-        raise ValueError("return_overflowing_tokens needs truncation: without it nothing overflows.")
+        raise InputError("return_overflowing_tokens needs truncation: without it nothing overflows.")
     if config.return_overflowing_tokens and config.truncation == "longest_first" and has_pairs:
-        raise ValueError(
+        raise InputError(
             "return_overflowing_tokens with truncation='longest_first' on pairs is refused: both texts get cut, "
             "so the overflow belongs to neither; use only_first or only_second."
         )
@@ -149,17 +199,17 @@ def validate_config(config: PaddingConfig, tokenizer: PreTrainedTokenizerBase, h
     specials = tokenizer.num_special_tokens_to_add(pair=has_pairs)
     room = max_length - specials
     if room < 1:
-        raise ValueError(
+        raise InputError(
             f"max_length={max_length} leaves no room for text after the {specials} special tokens this tokenizer adds."
         )
     if config.stride >= room:
-        raise ValueError(
+        raise InputError(
             f"stride={config.stride} must be smaller than max_length ({max_length}) minus the {specials} special "
             f"tokens, i.e. at most {room - 1}: each window must move forward."
         )
     multiple = config.pad_to_multiple_of
     if multiple and config.padding != "do_not_pad" and max_length % multiple:
-        raise ValueError(
+        raise InputError(
             f"Truncating to {max_length} tokens while padding to a multiple of {multiple} is refused: "
             "a truncated row could not be padded; make max_length a multiple of pad_to_multiple_of."
         )
@@ -216,13 +266,8 @@ class EncodedRow:
     overlap: np.ndarray
 
     def kinds(self) -> tuple[str, ...]:
-        """Per position: "pad", "special", "overlap" or "real" (the cell colours of grids and plots)."""
-        return tuple(
-            "pad" if not attended else "special" if special else "overlap" if shared else "real"
-            for attended, special, shared in zip(
-                self.attention_mask, self.special_tokens_mask, self.overlap, strict=True
-            )
-        )
+        """Per position: PAD, SPECIAL, OVERLAP or REAL (`token_kinds`; the cell colours of grids and plots)."""
+        return token_kinds(self.special_tokens_mask, attention_mask=self.attention_mask, overlap=self.overlap)
 
 
 @dataclass(frozen=True)
@@ -300,13 +345,13 @@ def _check_room(
             continue
         room = max_length - specials - lengths_ab[1 - cut]
         if room < 1:
-            raise ValueError(
+            raise InputError(
                 f"Text {number}: its {kept_name} text alone takes {lengths_ab[1 - cut] + specials} tokens with "
                 f"special tokens, filling max_length={max_length}, so truncation='{config.truncation}' cannot fit; "
                 "raise max_length or use longest_first."
             )
         if config.stride >= room:
-            raise ValueError(
+            raise InputError(
                 f"Text {number}: only {room} tokens are left for the text being cut, so stride={config.stride} "
                 f"does not fit; use a stride below {room} or raise max_length."
             )
@@ -396,14 +441,14 @@ def encode_batch(
 ) -> EncodedBatch:
     """Validate `config`, run the tokenizer on the batch, and read its output row by row.
 
-    `text_pairs`, when given, pairs with `texts` one to one. Raises ValueError with one
+    `text_pairs`, when given, pairs with `texts` one to one. Raises InputError with one
     sentence for an invalid configuration, anything the tokenizer refuses, or more than
     `max_rows` rows (overflow windows can multiply them). As with any call of a fast tokenizer,
     no other thread may use `tokenizer` meanwhile (`ModelStore.tokenizer` gives each its own).
     """
     has_pairs = text_pairs is not None
     if has_pairs and len(text_pairs) != len(texts):
-        raise ValueError(f"{len(texts)} texts but {len(text_pairs)} second texts: they pair up line by line.")
+        raise InputError(f"{len(texts)} texts but {len(text_pairs)} second texts: they pair up line by line.")
     validate_config(config, tokenizer, has_pairs)
     batches = [list(texts)] + ([list(text_pairs)] if has_pairs else [])
     sources = [tokenizer(batch, add_special_tokens=False, return_offsets_mapping=True) for batch in batches]
@@ -418,9 +463,9 @@ def encode_batch(
         raise
     except BaseException as err:  # tokenizers' Rust panics derive from BaseException
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ValueError(f"The tokenizer refused this configuration: {first_line}") from None
+        raise InputError(f"The tokenizer refused this configuration: {first_line}") from None
     if max_rows is not None and len(encoded["input_ids"]) > max_rows:
-        raise ValueError(
+        raise InputError(
             f"This configuration makes {len(encoded['input_ids']):,} rows, more than the {max_rows:,} shown here: "
             "raise max_length, lower the stride or shorten the texts."
         )

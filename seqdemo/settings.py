@@ -30,7 +30,10 @@ def labels_env_var(role: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic."""
+    """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic.
+
+    `hub_token` (HF_TOKEN) is only for pushing the Space; it is kept out of the repr.
+    """
 
     models: str = "auto"
     hub_offline: bool = False
@@ -38,6 +41,7 @@ class Settings:
     dtype: str | None = None
     kit_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "offline-kit")
     hub_endpoint: str = "https://huggingface.co"
+    hub_token: str | None = field(default=None, repr=False)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -54,6 +58,7 @@ class Settings:
             dtype=env.get("SEQDEMO_DTYPE") or None,
             kit_dir=Path(env.get("SEQDEMO_KIT_DIR") or cache_home / "seqdemo" / "offline-kit"),
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
+            hub_token=env.get("HF_TOKEN") or None,
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
 

@@ -8,7 +8,6 @@ README whose front matter is rendered from the config), validates it and lists i
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from seqdemo.models import ROLES
+from seqdemo.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_FILES = ("app.py", "requirements.txt")
@@ -128,15 +128,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"Bundle in {bundle.folder} ({len(bundle.files)} files):")
         print("\n".join(f"  {name}" for name in bundle.files))
-        token = os.environ.get("HF_TOKEN")
+        settings = Settings.from_env()
         if args.dry_run or not args.push:
             print("Dry run: nothing uploaded." if args.dry_run else "No --push OWNER/NAME given: nothing uploaded.")
             return 0
-        if not token:
+        if not settings.hub_token:
             print("error: set HF_TOKEN to a write token to push (or use --dry-run).", file=sys.stderr)
             return 2
         try:
-            print(f"Pushed: {push_bundle(bundle, args.push, token, os.environ.get('HF_ENDPOINT'))}")
+            print(f"Pushed: {push_bundle(bundle, args.push, settings.hub_token, settings.hub_endpoint)}")
         except Exception as err:  # refused token, no network, Hub error: one line, not a traceback
             print(f"error: push to {args.push} failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 2

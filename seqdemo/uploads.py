@@ -1,8 +1,8 @@
-"""Texts from an uploaded file: `.txt` one per line, or one column of a `.csv` / field of a `.jsonl`.
+"""Texts from an uploaded file: `.txt` one per line, one column of a `.csv` / field of a `.jsonl`, or one document.
 
 Files come from strangers, so every way a file can be wrong (not UTF-8, too big, too many
-rows, no such column, not JSON) raises `InputError` with one sentence naming the file and,
-for a missing column, the columns it does have.
+rows, no such column, not JSON, not text at all) raises `InputError` with one sentence naming
+the file and, for a missing column, the columns it does have.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqdemo.inputs import InputError
+from seqdemo.errors import InputError
+from seqdemo.inputs import MAX_DOCUMENT_CHARS, check_document
 
 SUFFIXES = (".txt", ".csv", ".jsonl")
 MAX_UPLOAD_BYTES = 5_000_000
@@ -120,3 +121,18 @@ def read_texts(
     if len(texts) > max_rows:
         raise InputError(f"{filename} has {len(texts):,} texts; the batching lab takes at most {max_rows:,}.")
     return UploadedTexts(texts, columns, column if columns else None)
+
+
+def read_document_file(path: str | Path, max_chars: int = MAX_DOCUMENT_CHARS) -> str:
+    """The whole text of an uploaded document, checked like a pasted one (`check_document`).
+
+    InputError if the file is larger than such a document could be, holds NUL bytes (a binary
+    file) or is not UTF-8.
+    """
+    path = Path(path)
+    if path.stat().st_size > 4 * max_chars:  # UTF-8 takes at most 4 bytes a character
+        raise InputError(f"{path.name} is larger than a document of {max_chars:,} characters could be.")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise InputError(f"{path.name} is not a text file: upload plain UTF-8 text (.txt, .md).")
+    return check_document(_decode(data, path.name), max_chars)

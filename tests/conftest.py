@@ -60,11 +60,28 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(store):
-    """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
-    from seqdemo.ui import build_app, launch_options
+def demo(store):
+    """The whole app on the offline kit, built once: what `python app.py` serves."""
+    from seqdemo.ui import build_app
 
-    demo = build_app(store)
+    return build_app(store)
+
+
+@pytest.fixture(scope="session")
+def endpoint(demo):
+    """`endpoint(api_name)`: the app's event published as `api_name` (its handler, inputs, outputs and triggers).
+
+    For tests of the wiring; the handlers themselves are module-level functions, tested directly.
+    """
+    events = {event.api_name: event for event in demo.fns.values() if event.api_name}
+    return events.__getitem__
+
+
+@pytest.fixture(scope="session")
+def app_url(demo):
+    """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
+    from seqdemo.ui import launch_options
+
     port = _free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
     yield f"http://127.0.0.1:{port}/"

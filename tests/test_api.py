@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from seqdemo.models import ENCODER_ROLES
+
 pytestmark = pytest.mark.e2e
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -21,6 +23,8 @@ ALIASES = {
     "/batching_compare_column": "/batching_compare",
     "/batching_pick_column": "/batching_load_file",
     "/padding_show_configurations": "/padding_compare",
+    "/padding_compare_example": "/padding_compare",
+    "/batching_compare_example": "/batching_compare",
     "/mask_proof_example": "/mask_proof",
     "/attention_maps_example": "/attention_maps",
     "/needle_sweep_example": "/needle_sweep",
@@ -73,7 +77,7 @@ def test_lengths_reports_the_tokenizers_counts(client, bert_tokenizer, roberta_t
 @checks("/measure_lengths_example")
 def test_lengths_example_covers_all_three_tokenizers(client):
     stats = plain(client.predict(api_name="/measure_lengths_example")[0])
-    assert all(name in stats for name in ("bert", "roberta", "longformer"))
+    assert all(name in stats for name in ENCODER_ROLES)
 
 
 @checks("/padding_compare")

@@ -1,12 +1,26 @@
-"""The app shell: header, tab order, deep links."""
+"""The app shell and the wiring every tab shares: header, deep links, errors, worked examples on page load."""
+
+import logging
 
 import gradio as gr
 import pytest
 
 from seqdemo.device import pick_device
-from seqdemo.models import ModelSource
+from seqdemo.errors import InputError, ModelLoadError
+from seqdemo.models import ModelSource, ModelStore
+from seqdemo.settings import Settings
 from seqdemo.ui import TABS, build_app, header_markdown, open_from_url
-from seqdemo.ui.components import computed_once, user_errors
+from seqdemo.ui.components import WorkedExample, user_errors
+
+# The deep links the README promises, and an endpoint of the lesson each must open on.
+DEEP_LINKS = {
+    "lengths": "measure_lengths",
+    "padding": "padding_compare",
+    "masks": "mask_proof",
+    "longdoc": "compare_strategies",
+    "attention": "attention_maps",
+    "batching": "batching_compare",
+}
 
 
 def test_header_states_mode_reason_and_device():
@@ -15,29 +29,54 @@ def test_header_states_mode_reason_and_device():
     assert "CPU" in text and "float32" in text
 
 
-def test_deep_link_selects_the_named_tab_and_falls_back_to_the_first():
-    ids = [tab_id for tab_id, _, _ in TABS]
-    for tab_id in ids:
-        assert open_from_url({"tab": tab_id}) == (tab_id, True)
-    assert open_from_url({"tab": "nope"})[0] == ids[0]
-    assert open_from_url({})[0] == ids[0]
+def tab_holding(block: gr.blocks.Block) -> str | None:
+    """The id of the `gr.Tab` a component sits in."""
+    while block is not None and not isinstance(block, gr.Tab):
+        block = block.parent
+    return None if block is None else block.id
+
+
+@pytest.mark.parametrize(("tab_id", "api_name"), DEEP_LINKS.items())
+def test_each_deep_link_opens_the_tab_that_holds_its_lesson(endpoint, tab_id, api_name):
+    assert open_from_url({"tab": tab_id}) == (tab_id, True)
+    assert {tab_holding(block) for block in endpoint(api_name).inputs} == {tab_id}
+
+
+def test_every_tab_has_a_deep_link():
+    assert {tab_id for tab_id, _, _ in TABS} == set(DEEP_LINKS)
+
+
+def test_an_unknown_or_missing_tab_opens_the_first():
+    first = TABS[0][0]
+    assert open_from_url({"tab": "nope"})[0] == first
+    assert open_from_url({})[0] == first
 
 
 def test_embed_mode_hides_the_title_and_keeps_the_deep_link():
-    ids = [tab_id for tab_id, _, _ in TABS]
-    assert open_from_url({"tab": ids[1], "embed": "1"}) == (ids[1], False)
-    assert open_from_url({"embed": "no"}) == (ids[0], True)
+    assert open_from_url({"tab": "padding", "embed": "1"}) == ("padding", False)
+    assert open_from_url({"embed": "no"}) == (TABS[0][0], True)
 
 
-def test_app_builds_on_the_offline_kit(store):
+class NothingLoads(ModelStore):
+    """A store that fails the test if anything asks it for a tokenizer or a model."""
+
+    def tokenizer(self, role):
+        raise AssertionError(f"building the app loaded the {role} tokenizer")
+
+    def model(self, role, attn_implementation=None):
+        raise AssertionError(f"building the app loaded the {role} model")
+
+
+def test_building_the_app_loads_no_tokenizer_and_no_model(tmp_path):
+    store = NothingLoads(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path))
     demo = build_app(store)
     assert demo.title.startswith("seqdemo")
 
 
 def test_a_worked_example_is_computed_once_and_then_served_from_memory():
     runs = []
-    example = computed_once(lambda: runs.append(1) or len(runs))
-    assert example() == example() == 1 and runs == [1]
+    example = WorkedExample(lambda text: runs.append(text) or len(runs), ["the example"]).serve()
+    assert example() == example() == 1 and runs == ["the example"]
 
 
 def test_a_streamed_example_streams_once_then_replays_its_final_value():
@@ -48,15 +87,84 @@ def test_a_streamed_example_streams_once_then_replays_its_final_value():
         yield "one of two done"
         yield "two of two done"
 
-    example = computed_once(stream)
+    example = WorkedExample(stream, ()).serve()
     assert list(example()) == ["one of two done", "two of two done"]
     assert list(example()) == ["two of two done"] and runs == [1]
 
 
+def test_an_example_computed_ahead_is_served_without_running_again():
+    runs = []
+
+    def stream():
+        runs.append(1)
+        yield "half"
+        yield "done"
+
+    example = WorkedExample(stream, ())
+    assert example.compute() == "done"
+    assert list(example.serve()()) == ["done"] and runs == [1]
+
+
+def test_a_failed_example_is_not_kept_and_runs_again():
+    attempts = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise InputError("not yet")
+        return "ready"
+
+    example = WorkedExample(flaky, ()).serve()
+    with pytest.raises(InputError):
+        example()
+    assert example() == "ready" and len(attempts) == 2
+
+
+@pytest.mark.parametrize("error", [InputError("The document is empty."), ModelLoadError("roberta could not load.")])
+def test_the_users_mistakes_and_load_failures_are_shown_as_their_message(error):
+    @user_errors("doing the thing")
+    def handler():
+        raise error
+
+    with pytest.raises(gr.Error, match=str(error)):
+        handler()
+
+
 def test_errors_in_streaming_handlers_become_one_line_messages():
+    @user_errors("streaming")
     def stream():
         yield "started"
-        raise ValueError("The document is empty.")
+        raise InputError("The document is empty.")
 
     with pytest.raises(gr.Error, match="The document is empty."):
-        list(user_errors(stream)())
+        list(stream())
+
+
+@pytest.mark.parametrize(
+    "bug", [ValueError("shapes (3,) and (4,) not aligned"), TypeError("'NoneType' is not iterable")]
+)
+@pytest.mark.parametrize("streams", [False, True])
+def test_a_programming_error_is_logged_and_met_with_an_apology(caplog, bug, streams):
+    def fail():
+        raise bug
+
+    def fail_streaming():
+        yield "started"
+        raise bug
+
+    handler = user_errors("measuring the texts")(fail_streaming if streams else fail)
+    with caplog.at_level(logging.ERROR), pytest.raises(gr.Error) as shown:
+        list(handler()) if streams else handler()
+    assert shown.value.message == "Something went wrong on our side while measuring the texts; it has been logged."
+    assert str(bug) not in shown.value.message
+    (record,) = [record for record in caplog.records if record.exc_info]
+    assert record.exc_info[1] is bug and "measuring the texts" in record.getMessage()
+
+
+def test_a_gr_error_raised_by_a_handler_passes_through_unchanged():
+    @user_errors("doing the thing")
+    def handler():
+        raise gr.Error("Already a message for the user.")
+
+    with pytest.raises(gr.Error, match="Already a message for the user."):
+        handler()

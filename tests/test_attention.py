@@ -16,8 +16,8 @@ from seqdemo.attention import (
     global_attention_positions,
     padding_mass,
 )
+from seqdemo.models import ENCODER_ROLES
 
-ROLES = ("bert", "roberta", "longformer")
 TEXTS = (
     "The cat sat on the mat.",
     "A batch needs one length, so every shorter sequence is padded up to the longest one in the batch.",
@@ -35,7 +35,7 @@ def real_keys(maps):
 
 
 @pytest.mark.parametrize("padding_side", ["right", "left"])
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ENCODER_ROLES)
 def test_real_query_rows_sum_to_one_over_real_keys_and_pads_get_zero(store, role, padding_side):
     maps = maps_for(store, role, padding_side=padding_side)
     real = maps.attention_mask.astype(bool)
@@ -45,7 +45,7 @@ def test_real_query_rows_sum_to_one_over_real_keys_and_pads_get_zero(store, role
     assert np.all(padding_mass(maps) == 0.0)
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ENCODER_ROLES)
 def test_without_the_mask_real_queries_spend_attention_on_pads(store, role):
     maps = maps_for(store, role, use_attention_mask=False)
     real = maps.attention_mask.astype(bool)
@@ -57,7 +57,7 @@ def test_without_the_mask_real_queries_spend_attention_on_pads(store, role):
 
 
 @pytest.mark.parametrize("padding_side", ["right", "left"])
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ENCODER_ROLES)
 def test_tokens_and_masks_line_up_with_the_tokenizers_padded_batch(store, role, padding_side):
     tokenizer = store.tokenizer(role)
     maps = maps_for(store, role, padding_side=padding_side)
@@ -88,12 +88,12 @@ def test_padding_with_the_mask_leaves_each_texts_attention_unchanged(store, role
         np.testing.assert_allclose(inside, alone.weights[0], atol=1e-5)
 
 
-def test_long_texts_are_truncated_to_max_tokens_and_counted(store):
+def test_long_texts_are_truncated_to_max_length_and_counted(store):
     tokenizer = store.tokenizer("bert")
     long_text = " ".join(["padding"] * 80)
     full = len(tokenizer(long_text)["input_ids"])
-    maps = maps_for(store, "bert", texts=[long_text, "short"], max_tokens=32)
-    assert maps.seq_len == 32 and maps.max_tokens == 32
+    maps = maps_for(store, "bert", texts=[long_text, "short"], max_length=32)
+    assert maps.seq_len == 32 and maps.max_length == 32
     assert maps.truncated == (full - 32, 0)
 
 

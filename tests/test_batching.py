@@ -8,13 +8,12 @@ import torch
 from transformers import RobertaConfig, RobertaModel
 
 from seqdemo.batching import (
-    STRATEGIES,
-    compare_strategies,
+    BATCHING_STRATEGIES,
+    compare_batching_strategies,
     embed_batch,
     embed_texts,
     encode_truncated,
     length_grouped_order,
-    pad_batch,
     plan_all,
     plan_batches,
     recommend_max_length,
@@ -53,7 +52,7 @@ def tiny_roberta(roberta_tokenizer) -> RobertaModel:
     return RobertaModel(config, add_pooling_layer=False).eval()
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", BATCHING_STRATEGIES)
 @pytest.mark.parametrize(("count", "batch_size", "max_tokens"), [(1, 4, 64), (37, 8, 256), (300, 16, 1024)])
 def test_every_strategy_covers_every_index_exactly_once(strategy, count, batch_size, max_tokens):
     plan = plan_batches(heavy_tailed(count, seed=count), strategy, batch_size=batch_size, max_tokens=max_tokens)
@@ -67,16 +66,16 @@ def test_batch_size_strategies_fill_every_batch_but_the_last(strategy):
     assert [len(batch) for batch in plan.batches] == [10] * 10 + [3]
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", BATCHING_STRATEGIES)
 def test_padded_and_real_token_counts_equal_a_direct_count(strategy):
     lengths = heavy_tailed(90, seed=2)
     plan = plan_batches(lengths, strategy, batch_size=12, max_tokens=600, max_length=128)
     real = padded = 0
     for batch, width in zip(plan.batches, plan.widths, strict=True):
-        rows = [[5] * min(int(lengths[i]), 128) for i in batch]
-        ids, mask = pad_batch(rows, int(width), pad_token_id=1)
-        real += int(mask.sum())
-        padded += ids.numel()
+        rows = [min(int(lengths[i]), 128) for i in batch]
+        assert max(rows) <= width
+        real += sum(rows)
+        padded += len(rows) * int(width)
     assert (plan.real_tokens, plan.padded_tokens, plan.pad_tokens) == (real, padded, padded - real)
     assert plan.padding_waste == pytest.approx((padded - real) / padded)
     largest = max(((len(b), int(w)) for b, w in zip(plan.batches, plan.widths, strict=True)), key=np.prod)
@@ -134,7 +133,7 @@ def test_grouped_with_a_single_mega_batch_is_fully_sorted():
     assert lengths[order].tolist() == sorted(lengths.tolist(), reverse=True)
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", BATCHING_STRATEGIES)
 def test_restore_returns_rows_to_the_callers_order(strategy):
     lengths = heavy_tailed(77, seed=9)
     plan = plan_batches(lengths, strategy, batch_size=8, max_tokens=200)
@@ -183,18 +182,18 @@ def test_recommended_max_length_is_capped_at_the_model_maximum():
     assert advice.truncated_share == pytest.approx(3 / 4)
 
 
-def single_text_embeddings(model, input_ids) -> np.ndarray:
+def single_text_embeddings(model, input_ids, tokenizer) -> np.ndarray:
     with torch.inference_mode():
-        return torch.cat([embed_batch(model, [ids], len(ids), pad_token_id=1) for ids in input_ids]).numpy()
+        return torch.cat([embed_batch(model, [ids], len(ids), tokenizer) for ids in input_ids]).numpy()
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", BATCHING_STRATEGIES)
 def test_batched_outputs_equal_one_text_at_a_time_in_the_callers_order(strategy, tiny_roberta, roberta_tokenizer):
     input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=128)
     lengths = token_lengths(roberta_tokenizer, TEXTS)
     plan = plan_batches(lengths, strategy, batch_size=3, max_tokens=160, max_length=128)
-    run = run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
-    alone = single_text_embeddings(tiny_roberta, input_ids)
+    run = run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer)
+    alone = single_text_embeddings(tiny_roberta, input_ids, roberta_tokenizer)
     np.testing.assert_allclose(run.embeddings, alone, atol=1e-5, rtol=0)
     assert run.real_tokens == sum(len(ids) for ids in input_ids)
     assert run.tokens_per_second == pytest.approx(run.real_tokens / run.seconds)
@@ -204,27 +203,29 @@ def test_run_plan_refuses_a_plan_made_for_other_texts(tiny_roberta, roberta_toke
     input_ids = encode_truncated(roberta_tokenizer, TEXTS, max_length=512)
     plan = plan_batches(token_lengths(roberta_tokenizer, TEXTS), "sorted", max_length=64)
     with pytest.raises(ValueError, match="other sequences"):
-        run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer.pad_token_id)
+        run_plan(tiny_roberta, input_ids, plan, roberta_tokenizer)
 
 
-def test_run_plans_interleaves_batches_so_every_plan_does_its_work_at_the_same_pace(tiny_roberta):
+def test_run_plans_interleaves_batches_so_every_plan_does_its_work_at_the_same_pace(tiny_roberta, roberta_tokenizer):
     lengths = np.minimum(heavy_tailed(80, seed=11), 64)
     input_ids = [[5] * int(length) for length in lengths]
     plans = plan_all(lengths, batch_size=4, max_tokens=128, max_length=64)
     calls = []
-    runs = run_plans(tiny_roberta, input_ids, plans, 1, warm_up=True, on_batch=lambda *call: calls.append(call))
+    runs = run_plans(
+        tiny_roberta, input_ids, plans, roberta_tokenizer, warm_up=True, on_batch=lambda *call: calls.append(call)
+    )
     total = sum(plan.batch_count for plan in plans)
     assert [(step, every) for _, step, every in calls] == [(step, total) for step in range(1, total + 1)]
     by_name = {plan.strategy: plan for plan in plans}
     cells = {plan.strategy: [len(b) * int(w) for b, w in zip(plan.batches, plan.widths, strict=True)] for plan in plans}
     largest_step = max(max(sizes) / by_name[name].padded_tokens for name, sizes in cells.items())
-    done = dict.fromkeys(STRATEGIES, 0)
+    done = dict.fromkeys(BATCHING_STRATEGIES, 0)
     for strategy, _, _ in calls:
         done[strategy] += 1
-        shares = [sum(cells[name][: done[name]]) / by_name[name].padded_tokens for name in STRATEGIES]
+        shares = [sum(cells[name][: done[name]]) / by_name[name].padded_tokens for name in BATCHING_STRATEGIES]
         assert max(shares) - min(shares) <= largest_step + 1e-9
     assert done == {plan.strategy: plan.batch_count for plan in plans}
-    assert [run.strategy for run in runs] == list(STRATEGIES)
+    assert [run.strategy for run in runs] == list(BATCHING_STRATEGIES)
     for run in runs[1:]:
         np.testing.assert_allclose(run.embeddings, runs[0].embeddings, atol=1e-5, rtol=0)
 
@@ -234,14 +235,16 @@ def test_a_plan_over_the_first_texts_runs_beside_a_plan_over_all(tiny_roberta, r
     lengths = token_lengths(roberta_tokenizer, TEXTS)
     sample = plan_batches(lengths[:3], "fixed", batch_size=2, max_length=64)
     whole = plan_batches(lengths, "sorted", batch_size=2, max_length=64)
-    first, every = run_plans(tiny_roberta, input_ids, [sample, whole], 1)
+    first, every = run_plans(tiny_roberta, input_ids, [sample, whole], roberta_tokenizer)
     assert (first.embeddings.shape[0], every.embeddings.shape[0]) == (3, len(TEXTS))
     np.testing.assert_allclose(first.embeddings, every.embeddings[:3], atol=1e-5, rtol=0)
 
 
 def test_embed_texts_returns_one_row_per_text_in_the_callers_order(tiny_roberta, roberta_tokenizer):
     embeddings = embed_texts(tiny_roberta, roberta_tokenizer, TEXTS, "sorted", batch_size=3, max_length=100)
-    alone = single_text_embeddings(tiny_roberta, encode_truncated(roberta_tokenizer, TEXTS, max_length=100))
+    alone = single_text_embeddings(
+        tiny_roberta, encode_truncated(roberta_tokenizer, TEXTS, max_length=100), roberta_tokenizer
+    )
     np.testing.assert_allclose(embeddings, alone, atol=1e-5, rtol=0)
 
 
@@ -253,8 +256,8 @@ def test_a_tokenizer_without_a_pad_token_is_refused(tiny_roberta, roberta_tokeni
 
 
 def test_compare_strategies_plans_every_strategy_on_the_tokenizers_lengths(bert_tokenizer):
-    report = compare_strategies(bert_tokenizer, TEXTS, batch_size=2, max_length=64)
-    assert [plan.strategy for plan in report.plans] == list(STRATEGIES)
+    report = compare_batching_strategies(bert_tokenizer, TEXTS, batch_size=2, max_length=64)
+    assert [plan.strategy for plan in report.plans] == list(BATCHING_STRATEGIES)
     assert report.lengths.tolist() == token_lengths(bert_tokenizer, TEXTS).tolist()
     assert report.advice.model_max_length == bert_tokenizer.model_max_length
 
@@ -262,7 +265,7 @@ def test_compare_strategies_plans_every_strategy_on_the_tokenizers_lengths(bert_
 @pytest.mark.parametrize("max_length", [1, 513])
 def test_compare_strategies_rejects_a_max_length_the_model_cannot_take(roberta_tokenizer, max_length):
     with pytest.raises(ValueError, match="max_length must be between 3 and the model's maximum of 512"):
-        compare_strategies(roberta_tokenizer, TEXTS, max_length=max_length)
+        compare_batching_strategies(roberta_tokenizer, TEXTS, max_length=max_length)
 
 
 def test_benchmark_lengths_have_the_asked_median_and_tail():
@@ -280,9 +283,9 @@ def test_benchmark_reports_every_strategy_and_the_reference_with_consistent_rati
 
     result = run_benchmark(texts=24, batch_size=8, max_tokens=512, fixed_batches=1, layers=1, seed=0)
     rows = result["strategies"]
-    assert list(rows) == [*STRATEGIES, REFERENCE, REFERENCE_BUDGET]
+    assert list(rows) == [*BATCHING_STRATEGIES, REFERENCE, REFERENCE_BUDGET]
     lengths = heavy_tailed_lengths(24, seed=0)
-    for name in STRATEGIES:
+    for name in BATCHING_STRATEGIES:
         plan = plan_batches(lengths, name, batch_size=8, max_tokens=512, seed=0)
         assert (rows[name]["padded_tokens"], rows[name]["batches"]) == (plan.padded_tokens, plan.batch_count)
     speed = {name: row["real_tokens_per_second"] for name, row in rows.items()}
@@ -290,4 +293,4 @@ def test_benchmark_reports_every_strategy_and_the_reference_with_consistent_rati
         assert row["vs_fixed"] == pytest.approx(speed[name] / speed["fixed"], abs=0.01)
         assert row["vs_transformers_grouped"] == pytest.approx(speed[name] / speed[REFERENCE], abs=0.01)
         assert row["max_abs_diff_vs_dynamic"] < 1e-4
-    assert result["targets"]["best_strategy"] == max(list(STRATEGIES)[1:], key=speed.get)
+    assert result["targets"]["best_strategy"] == max(list(BATCHING_STRATEGIES)[1:], key=speed.get)

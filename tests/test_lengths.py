@@ -5,8 +5,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from seqdemo.inputs import MAX_CHARS_PER_TEXT, MAX_TEXTS, split_texts
-from seqdemo.lengths import BYTES, SPACE_MARK, SPECIAL, UNK, measure_lengths
+from seqdemo.lengths import SPACE_MARK, measure_lengths
 from seqdemo.plots.lengths import CELL_COLORS, padding_cells, plot_padding_grid, plot_token_counts
+from seqdemo.token_kinds import BYTES, PAD, SPECIAL, UNK
 
 TEXTS = (
     "The cat sat on the mat.",
@@ -53,7 +54,7 @@ def test_padding_share_equals_the_pad_slots_of_the_padded_batch(report, tokenize
     for name, tokenizer in tokenizers.items():
         mask = np.array(tokenizer(list(TEXTS), padding="longest")["attention_mask"])
         lengths = report.by_name(name)
-        assert lengths.padded_length == mask.shape[1]
+        assert lengths.max_tokens == mask.shape[1]
         assert lengths.total_slots == mask.size
         assert lengths.pad_slots == int((mask == 0).sum())
         assert lengths.padding_share == pytest.approx((mask == 0).sum() / mask.size)
@@ -155,8 +156,8 @@ def test_bad_input_raises_a_one_line_message(tokenizers):
 
 
 def test_padding_picture_shades_exactly_the_pad_slots(report):
-    pad = list(CELL_COLORS).index("pad")
-    width = max(lengths.padded_length for lengths in report.tokenizers)
+    pad = list(CELL_COLORS).index(PAD)
+    width = max(lengths.max_tokens for lengths in report.tokenizers)
     for lengths in report.tokenizers:
         cells = padding_cells(report, lengths.name, width)
         assert cells.shape == (len(TEXTS), width)

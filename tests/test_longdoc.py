@@ -7,12 +7,12 @@ from transformers import AutoTokenizer
 
 from seqdemo.inputs import InputError
 from seqdemo.longdoc import (
+    LONG_DOCUMENT_STRATEGIES,
     LONG_ROLE,
     MAX_SWEEP_POSITIONS,
     SHORT_ROLE,
-    STRATEGIES,
     StrategySettings,
-    compare_strategies,
+    compare_long_document_strategies,
     encode_document,
     head_tail_ranges,
     insert_passage,
@@ -25,7 +25,7 @@ from seqdemo.longdoc import (
     sweep_needle,
     window_ranges,
 )
-from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, example_documents, sweep_document
+from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, check_windows, example_documents, sweep_document
 from seqdemo.offline.longdoc_task import LABEL_NAMES
 
 
@@ -53,14 +53,21 @@ def _without_specials(ids, tokenizer):
     return [i for i in ids if i not in tokenizer.all_special_ids]
 
 
-def test_limits_come_from_the_models_and_the_short_window_is_a_quarter_or_less(short, long):
+def test_limits_come_from_the_models(short, long):
     for classifier in (short, long):
         config = classifier.model.config
         assert classifier.max_length == min(
             classifier.tokenizer.model_max_length, config.max_position_embeddings - config.pad_token_id - 1
         )
         assert classifier.budget == classifier.max_length - 2
-    assert 4 * short.max_length <= long.max_length
+
+
+@pytest.mark.parametrize("make", [example_documents, sweep_document])
+def test_examples_refuse_a_long_window_that_holds_fewer_than_four_short_ones(make):
+    count = lambda text: len(text.split())  # noqa: E731
+    check_windows(254, 4 * 254)  # exactly four: enough
+    with pytest.raises(ValueError, match="fewer than four windows of the short one"):
+        make(count, 254, 4 * 254 - 1)
 
 
 def test_head_and_tail_read_what_the_tokenizer_keeps_when_it_truncates(store, short, examples):
@@ -158,7 +165,7 @@ def test_tokens_processed_counts_specials_and_padding(short, long, examples):
 
 
 def test_strategies_that_read_everything_agree_on_a_short_document(pair, examples):
-    results = list(compare_strategies(examples[SHORT], list(STRATEGIES), pair))
+    results = list(compare_long_document_strategies(examples[SHORT], list(LONG_DOCUMENT_STRATEGIES), pair))
     assert all(result.sees_everything for result in results)
     short_results = [result for result in results if result.role == SHORT_ROLE]
     for result in short_results[1:]:
@@ -167,18 +174,32 @@ def test_strategies_that_read_everything_agree_on_a_short_document(pair, example
 
 
 def test_the_long_example_splits_the_strategies_as_its_note_says(pair, examples):
-    results = {result.key: result for result in compare_strategies(examples[LATE], list(STRATEGIES), pair)}
+    results = {
+        result.key: result
+        for result in compare_long_document_strategies(examples[LATE], list(LONG_DOCUMENT_STRATEGIES), pair)
+    }
     negative = LABEL_NAMES[0]
     assert results["tail"].label == results["longformer"].label == negative
     assert abs(results["head"].probabilities[0] - 0.5) < 0.15  # it never saw the verdict
 
 
-def test_longformer_truncates_what_exceeds_its_window(long):
-    filler = sweep_document(lambda text: len(encode_document(text, long.tokenizer)), long.budget // 2, long.budget)
+def test_longformer_truncates_what_exceeds_its_window(short, long):
+    filler = sweep_document(lambda text: len(encode_document(text, long.tokenizer)), short.budget, long.budget)
     tokens = encode_document(filler + " " + filler, long.tokenizer)
     assert len(tokens) > long.budget
     result = run_strategy("longformer", tokens, long, measure=False)
     assert result.seen == ((0, long.budget),) and not result.sees_everything
+    assert result.seen_characters == ((0, int(tokens.offset_mapping[long.budget, 0])),)
+
+
+@pytest.mark.parametrize("key", ["head", "tail", "head_tail", "windows"])
+def test_the_characters_read_hold_exactly_the_tokens_read(short, examples, key):
+    tokens = encode_document(examples[LATE], short.tokenizer)
+    result = run_strategy(key, tokens, short, measure=False)
+    starts, ends = tokens.offset_mapping[:, 0], tokens.offset_mapping[:, 1]
+    for (first, stop), (begin, end) in zip(result.seen, result.seen_characters, strict=True):
+        assert begin == starts[first] and (ends[first:stop] <= end).all()
+        assert end == (starts[stop] if stop < len(tokens) else len(tokens.text))
 
 
 def test_needle_sweep_shows_the_truncation_cliff(pair, short, long):
@@ -229,18 +250,18 @@ def test_a_passage_longer_than_the_short_window_is_refused(pair, examples):
 @pytest.mark.parametrize("document", ["", "   \n "])
 def test_an_empty_document_is_refused(pair, document):
     with pytest.raises(InputError, match="empty"):
-        next(compare_strategies(document, ["head"], pair))
+        next(compare_long_document_strategies(document, ["head"], pair))
 
 
 def test_no_or_unknown_strategies_are_refused(pair, examples):
     with pytest.raises(InputError, match="at least one"):
-        next(compare_strategies(examples[SHORT], [], pair))
+        next(compare_long_document_strategies(examples[SHORT], [], pair))
     with pytest.raises(InputError, match="Unknown strategy"):
-        next(compare_strategies(examples[SHORT], ["middle"], pair))
+        next(compare_long_document_strategies(examples[SHORT], ["middle"], pair))
 
 
 def test_a_one_word_document_is_read_whole_by_every_strategy(pair):
-    results = list(compare_strategies("Wonderful", list(STRATEGIES), pair))
+    results = list(compare_long_document_strategies("Wonderful", list(LONG_DOCUMENT_STRATEGIES), pair))
     assert all(result.sees_everything and result.document_tokens >= 1 for result in results)
 
 

@@ -21,7 +21,6 @@ TEXTS = [
     "Truncation cuts a long text down to max_length tokens, so the model never sees the rest of it.",
 ]
 PAIRS = ["Who sat?", "Why pad a batch?", "What does truncation cut from a text?"]
-FAMILIES = {"bert": "bert", "roberta": "roberta", "longformer": "longformer"}
 
 CONFIGS = {
     "longest right": PaddingConfig(),

@@ -20,7 +20,6 @@ from seqdemo.ui.attention import (
     show_attention,
     show_ranges,
 )
-from seqdemo.ui.components import user_errors
 
 
 def store_cache(store):
@@ -28,7 +27,7 @@ def store_cache(store):
 
 
 def run(store, *inputs, maps_for=None):
-    return user_errors(show_attention)(*inputs, store=store, maps_for=maps_for or store_cache(store))
+    return show_attention(*inputs, store=store, maps_for=maps_for or store_cache(store))
 
 
 def with_changes(**changes):
@@ -105,16 +104,10 @@ def test_bad_input_becomes_a_gr_error_with_the_backend_message(store, changes, m
         run(store, *with_changes(**changes))
 
 
-def test_the_tab_registers_its_endpoints_and_runs_the_example_on_load(store):
-    from seqdemo.ui import TABS, attention
-
-    assert ("attention", "5 · Attention maps", attention.build) in TABS
-    with gr.Blocks() as demo:
-        attention.build(store)
-    by_name = {fn.api_name: fn for fn in demo.fns.values()}
-    assert {"attention_maps", "attention_maps_example"} <= set(by_name)
-    on_load = by_name["attention_maps_example"]
+def test_the_example_runs_on_page_load_from_memory_after_the_first(endpoint):
+    on_load = endpoint("attention_maps_example")
     assert [trigger for _, trigger in on_load.targets] == ["load"]
+    assert [component.value for component in endpoint("attention_maps").inputs] == list(EXAMPLE_INPUTS)
     first = on_load.fn()
     assert Path(first[0]).exists()
     assert on_load.fn() is first  # every later visitor gets the computed example from memory

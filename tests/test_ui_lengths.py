@@ -8,25 +8,18 @@ import numpy as np
 import pytest
 
 from seqdemo.lengths import measure_lengths
-from seqdemo.ui.components import user_errors
-from seqdemo.ui.lengths import (
-    EXAMPLE_TEXTS,
-    MAX_CHIPS_PER_TEXT,
-    TOKENIZER_ROLES,
-    chips_html,
-    measure_texts,
-    summary_html,
-    texts_html,
-)
+from seqdemo.models import ENCODER_ROLES
+from seqdemo.ui.lengths import EXAMPLE_INPUTS, EXAMPLE_TEXTS, measure_texts
+from seqdemo.ui.views.lengths import MAX_CHIPS_PER_TEXT, chips_html, summary_html, texts_html
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 
 
 def test_the_example_fills_every_output(store):
     summary, counts_png, padding_png, files, per_text, chips = measure_texts(
-        EXAMPLE, list(TOKENIZER_ROLES), True, store=store
+        EXAMPLE, list(ENCODER_ROLES), True, store=store
     )
-    for role in TOKENIZER_ROLES:
+    for role in ENCODER_ROLES:
         mask = np.array(store.tokenizer(role)(list(EXAMPLE_TEXTS), padding="longest")["attention_mask"])
         assert f"{(mask == 0).sum():,} / {mask.size:,}" in summary
     assert "the token ids are identical" in summary
@@ -64,7 +57,7 @@ def test_long_texts_show_a_capped_number_of_chips_with_a_note(store):
 
 def test_emoji_and_other_scripts_show_their_pieces(store):
     text = "I ❤️ tokens 🤖 東京 Привет"
-    tokenizers = {role: store.tokenizer(role) for role in TOKENIZER_ROLES}
+    tokenizers = {role: store.tokenizer(role) for role in ENCODER_ROLES}
     chips = chips_html(measure_lengths([text], tokenizers))
     assert 'class="sd-chip bytes"' in chips  # byte-level pieces of split characters
     if tokenizers["bert"].unk_token_id in tokenizers["bert"](text)["input_ids"]:
@@ -74,27 +67,26 @@ def test_emoji_and_other_scripts_show_their_pieces(store):
 @pytest.mark.parametrize(
     ("raw", "roles", "message"),
     [
-        ("", list(TOKENIZER_ROLES), "Enter at least one text"),
-        ("\n".join(["x"] * 1000), list(TOKENIZER_ROLES), "1,000 texts given"),
-        ("x" * 100_000, list(TOKENIZER_ROLES), "100,000 characters"),
+        ("", list(ENCODER_ROLES), "Enter at least one text"),
+        ("\n".join(["x"] * 1000), list(ENCODER_ROLES), "1,000 texts given"),
+        ("x" * 100_000, list(ENCODER_ROLES), "100,000 characters"),
         (EXAMPLE, [], "Choose at least one tokenizer"),
     ],
 )
 def test_bad_input_becomes_a_gr_error_with_the_backend_message(store, raw, roles, message):
     with pytest.raises(gr.Error, match=message):
-        user_errors(measure_texts)(raw, roles, True, store=store)
+        measure_texts(raw, roles, True, store=store)
 
 
-def test_the_tab_registers_its_endpoints_and_runs_the_example_on_load(store):
-    from seqdemo.ui import lengths
-
-    with gr.Blocks() as demo:
-        lengths.build(store)
-    by_name = {fn.api_name: fn for fn in demo.fns.values()}
-    assert {"measure_lengths", "measure_lengths_example"} <= set(by_name)
-    on_load = by_name["measure_lengths_example"]
+def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpoint):
+    on_load = endpoint("measure_lengths_example")
     assert [trigger for _, trigger in on_load.targets] == ["load"]
+    assert [component.value for component in endpoint("measure_lengths").inputs] == [
+        EXAMPLE_INPUTS[0],
+        list(EXAMPLE_INPUTS[1]),
+        EXAMPLE_INPUTS[2],
+    ]
     first = on_load.fn()
-    report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in TOKENIZER_ROLES})
+    report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in ENCODER_ROLES})
     assert first[4:] == (texts_html(report), chips_html(report))
     assert on_load.fn() is first  # every later visitor gets the computed example from memory

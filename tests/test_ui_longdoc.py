@@ -6,37 +6,18 @@ import gradio as gr
 import pytest
 
 import seqdemo.ui.longdoc as tab
-from seqdemo.longdoc import LONG_ROLE, MAX_SWEEP_POSITIONS, SHORT_ROLE, STRATEGIES, load_pair
+from seqdemo.longdoc import LONG_DOCUMENT_STRATEGIES as STRATEGIES
+from seqdemo.longdoc import LONG_ROLE, MAX_SWEEP_POSITIONS, SHORT_ROLE, load_pair
 from seqdemo.longdoc_examples import SHORT, SWEEP_PASSAGE
-from seqdemo.ui import TABS, build_app
 
 
-@pytest.fixture(scope="module")
-def demo(store) -> gr.Blocks:
-    return build_app(store)
+def test_the_worked_examples_run_on_page_load_the_sweep_after_the_comparison(endpoint):
+    assert [trigger for _, trigger in endpoint("longdoc_worked_example").targets] == ["load"]
+    assert endpoint("needle_sweep_example").trigger_after == endpoint("longdoc_worked_example")._id
 
 
-def handler(demo: gr.Blocks, api_name: str):
-    return next(block.fn for block in demo.fns.values() if block.api_name == api_name)
-
-
-def test_the_tab_is_registered_for_its_deep_link():
-    assert ("longdoc", "4 · Long documents", tab.build) in TABS
-
-
-def test_every_handler_of_the_tab_has_an_api_name(demo):
-    names = {block.api_name for block in demo.fns.values()}
-    assert {
-        "compare_strategies",
-        "needle_sweep",
-        "longdoc_example",
-        "longdoc_upload",
-        "longdoc_worked_example",
-    } <= names
-
-
-def test_the_worked_example_streams_each_strategy_as_it_finishes(demo, store):
-    updates = list(handler(demo, "longdoc_worked_example")())
+def test_the_worked_example_streams_each_strategy_as_it_finishes(store):
+    updates = list(tab.worked_example(store=store))
     assert len(updates) == 1 + len(STRATEGIES)  # a "running" line first, then one update per strategy
     limits, head, stride, document, note, status, image, table, files, notes = updates[-1]
     pair = load_pair(store)
@@ -68,23 +49,26 @@ def test_a_document_longer_than_longformer_says_where_it_is_cut(store):
     ("document", "strategies", "message"),
     [("  ", list(STRATEGIES), "The document is empty"), ("A text.", [], "Choose at least one strategy")],
 )
-def test_bad_input_is_one_sentence_not_a_traceback(demo, document, strategies, message):
+def test_bad_input_is_one_sentence_not_a_traceback(store, document, strategies, message):
     with pytest.raises(gr.Error, match=message):
-        list(handler(demo, "compare_strategies")(document, strategies, 60, 60, "mean"))
+        list(tab.compare_document(document, strategies, 60, 60, "mean", store=store))
 
 
-def test_a_binary_upload_is_refused_with_its_name(demo, tmp_path):
+def test_a_binary_upload_is_refused_with_its_name(tmp_path):
     upload = tmp_path / "photo.txt"
     upload.write_bytes(bytes(range(256)))
     with pytest.raises(gr.Error, match="photo.txt is not a text file"):
-        handler(demo, "longdoc_upload")(str(upload))
+        tab.upload_text(str(upload))
 
 
-def test_the_sweep_streams_its_curves_and_offers_downloads(demo):
+def test_an_unknown_example_is_refused_with_the_choices(store):
+    with pytest.raises(gr.Error, match="Unknown example 'Nope': choose one of Verdict at the end"):
+        tab.example_text("Nope", store=store)
+
+
+def test_the_sweep_streams_its_curves_and_offers_downloads(store):
     updates = list(
-        handler(demo, "needle_sweep")(
-            SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean"
-        )
+        tab.run_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store)
     )
     assert len(updates) == 3
     status, image, files = updates[-1]
@@ -92,6 +76,6 @@ def test_the_sweep_streams_its_curves_and_offers_downloads(demo):
     assert image == files[0] and sorted(Path(path).suffix for path in files) == [".png", ".svg"]
 
 
-def test_a_sweep_over_the_limit_is_refused(demo):
+def test_a_sweep_over_the_limit_is_refused(store):
     with pytest.raises(gr.Error, match=f"2 to {MAX_SWEEP_POSITIONS} positions"):
-        list(handler(demo, "needle_sweep")(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 30, ["head"], 60, 60, "mean"))
+        list(tab.run_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 30, ["head"], 60, 60, "mean", store=store))

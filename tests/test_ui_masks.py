@@ -10,18 +10,9 @@ import numpy as np
 import pytest
 
 from seqdemo.inputs import split_texts
-from seqdemo.masks import pad_batch, tokenize_texts
-from seqdemo.ui.components import user_errors
-from seqdemo.ui.masks import (
-    DEFAULT_NEW_TOKENS,
-    DEFAULT_ROLE,
-    EXAMPLE_TEXTS,
-    MAX_GRID_COLUMNS,
-    MAX_TEXTS,
-    run_lesson,
-    show_key_mask,
-    token_grid,
-)
+from seqdemo.masks import pad_tokenized_texts, tokenize_texts
+from seqdemo.ui.masks import DEFAULT_NEW_TOKENS, DEFAULT_ROLE, EXAMPLE_TEXTS, MAX_TEXTS, run_lesson, show_key_mask
+from seqdemo.ui.views.masks import MAX_GRID_COLUMNS, token_grid
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 OUTPUTS = (
@@ -90,11 +81,10 @@ def test_a_single_text_still_shows_its_mask_with_a_note(store):
 
 
 def test_empty_or_oversized_batches_get_one_sentence():
-    handler = user_errors(run_lesson)
     with pytest.raises(gr.Error, match="Enter at least one text"):
-        handler("  \n ", DEFAULT_ROLE, 0, 3, store=None)
+        run_lesson("  \n ", DEFAULT_ROLE, 0, 3, store=None)
     with pytest.raises(gr.Error, match=f"at most {MAX_TEXTS}"):
-        handler("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
+        run_lesson("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
 
 
 def test_key_mask_can_be_drawn_for_any_example(store):
@@ -105,7 +95,7 @@ def test_key_mask_can_be_drawn_for_any_example(store):
 def test_wide_grids_show_a_capped_number_of_positions(store):
     tokenizer = store.tokenizer("bert")
     texts = split_texts("short\n" + "the food was good " * 40)
-    batch = pad_batch(tokenizer, tokenize_texts(tokenizer, texts), "right")
+    batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, texts), "right")
     seq = batch.input_ids.shape[1]
     assert seq > MAX_GRID_COLUMNS
     grid = token_grid(batch, batch.attention_mask, "attention_mask")

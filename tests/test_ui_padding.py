@@ -10,28 +10,21 @@ import gradio as gr
 import pytest
 
 from seqdemo.padding import PaddingConfig, encode_batch
-from seqdemo.ui.padding import DEFAULT_CONFIGS, HEAD, LABELS, ROWS_SHOWN, TAIL, build, panel_html, parse_config
+from seqdemo.ui.padding import (
+    DEFAULT_CONFIGS,
+    EXAMPLE_INPUTS,
+    LABELS,
+    compare_configurations,
+    knob_values,
+    parse_config,
+)
+from seqdemo.ui.views.padding import HEAD, ROWS_SHOWN, TAIL, panel_html
 
 
 @pytest.fixture(scope="module")
-def app(store):
-    """The tab alone in a Blocks, wired as the app wires it."""
-    with gr.Blocks() as demo:
-        build(store)
-    return demo
-
-
-def endpoint(app, api_name: str):
-    return next(fn for fn in app.fns.values() if fn.api_name == api_name)
-
-
-@pytest.fixture(scope="module")
-def compare(app):
-    return endpoint(app, "padding_compare")
-
-
-def default_inputs(compare) -> list:
-    return [component.value for component in compare.inputs]
+def compare(store):
+    """The tab's handler as the app calls it, the store given."""
+    return lambda *inputs: compare_configurations(*inputs, store=store)
 
 
 def knob_index(config: int, name: str) -> int:
@@ -40,14 +33,14 @@ def knob_index(config: int, name: str) -> int:
     return 4 + len(names) * config + names.index(name)
 
 
-def test_every_event_of_the_tab_has_an_api_name(app):
-    names = {fn.api_name for fn in app.fns.values()}
-    assert {"padding_compare", "padding_show_configurations"} <= names
+def test_the_example_is_what_the_widgets_start_with_and_runs_on_page_load(endpoint):
+    assert [component.value for component in endpoint("padding_compare").inputs] == list(EXAMPLE_INPUTS)
+    assert [trigger for _, trigger in endpoint("padding_compare_example").targets] == ["load"]
 
 
 def test_opening_example_renders_the_shown_configurations_and_a_downloadable_figure(compare, bert_tokenizer):
-    inputs = default_inputs(compare)
-    *panels, image, files = compare.fn(*inputs)
+    inputs = list(EXAMPLE_INPUTS)
+    *panels, image, files = compare(*inputs)
     shown = int(inputs[3])
     for panel, config in zip(panels[:shown], DEFAULT_CONFIGS, strict=False):
         assert "sd-pt-grid" in panel and html.escape(config.describe(bert_tokenizer.model_max_length)) in panel
@@ -57,9 +50,9 @@ def test_opening_example_renders_the_shown_configurations_and_a_downloadable_fig
 
 
 def test_a_bad_configuration_shows_one_line_in_its_panel_while_the_others_render(compare):
-    inputs = default_inputs(compare)
+    inputs = list(EXAMPLE_INPUTS)
     inputs[knob_index(1, "max_length")] = "0"
-    *panels, image, _ = compare.fn(*inputs)
+    *panels, image, _ = compare(*inputs)
     assert "sd-pt-grid" in panels[0]
     assert panels[1].startswith('<div class="sd-error">') and "positive number" in panels[1]
     assert panels[1].count("</div>") == 1 and "\n" not in panels[1]
@@ -67,24 +60,24 @@ def test_a_bad_configuration_shows_one_line_in_its_panel_while_the_others_render
 
 
 def test_a_number_box_with_text_is_reported_in_its_panel(compare):
-    inputs = default_inputs(compare)
+    inputs = list(EXAMPLE_INPUTS)
     inputs[knob_index(0, "pad_to_multiple_of")] = "eight"
-    *panels, _, _ = compare.fn(*inputs)
+    *panels, _, _ = compare(*inputs)
     assert "sd-error" in panels[0] and "whole number" in panels[0]
     assert "sd-pt-grid" in panels[1]
 
 
 def test_no_valid_configuration_leaves_no_figure(compare):
-    inputs = default_inputs(compare)
+    inputs = list(EXAMPLE_INPUTS)
     for config in range(int(inputs[3])):
         inputs[knob_index(config, "stride")] = -1
-    *panels, image, files = compare.fn(*inputs)
+    *panels, image, files = compare(*inputs)
     assert image is None and files is None
     assert all("sd-error" in panel for panel in panels[: int(inputs[3])])
 
 
 def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer):
-    inputs = default_inputs(compare)
+    inputs = list(EXAMPLE_INPUTS)
     inputs[1] = "\n".join(["Who?", "Why?", "What is cut?"])
     inputs[3] = 1
     config = PaddingConfig(max_length=16, truncation="only_first", stride=3, return_overflowing_tokens=True)
@@ -92,7 +85,7 @@ def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer
         inputs[knob_index(0, name)] = value
     inputs[knob_index(0, "stride")] = config.stride
     inputs[knob_index(0, "return_overflowing_tokens")] = True
-    *panels, _, _ = compare.fn(*inputs)
+    *panels, _, _ = compare(*inputs)
     assert "overflow_to_sample_mapping" in panels[0] and 'class="overlap"' in panels[0]
     assert html.escape(config.describe(bert_tokenizer.model_max_length)) in panels[0]
 
@@ -107,10 +100,10 @@ def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer
     ],
 )
 def test_bad_texts_raise_a_gradio_error_with_the_message(compare, raw_texts, raw_pairs, message):
-    inputs = default_inputs(compare)
+    inputs = list(EXAMPLE_INPUTS)
     inputs[0], inputs[1] = raw_texts, raw_pairs
     with pytest.raises(gr.Error, match=message):
-        compare.fn(*inputs)
+        compare(*inputs)
 
 
 def test_long_rows_show_head_and_tail_around_a_gap(bert_tokenizer):
@@ -135,3 +128,8 @@ def test_parse_config_reads_empty_boxes_as_not_given():
         stride=4,
         return_overflowing_tokens=True,
     )
+
+
+@pytest.mark.parametrize("config", [*DEFAULT_CONFIGS, PaddingConfig(pad_to_multiple_of=8, truncation_side="left")])
+def test_a_configuration_survives_its_widgets(config):
+    assert parse_config(*knob_values(config)) == config

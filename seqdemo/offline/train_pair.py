@@ -29,11 +29,11 @@ from transformers import (
     RobertaForSequenceClassification,
 )
 
+from seqdemo.offline.kit import PAIR_DIR
 from seqdemo.offline.longdoc_task import LABEL_NAMES, document_within
 from seqdemo.offline.models import KIT_MODELS
 from seqdemo.offline.tokenizers import build_bpe_tokenizers
 
-PAIR_DIR = Path(__file__).parent / "pair"
 SEED = 0
 SHORT_LIMIT = 256
 LONG_LIMIT = 1024

@@ -19,30 +19,24 @@ from matplotlib.patches import Patch, Rectangle
 
 from seqdemo.attention import AttentionMaps, AttentionView, attention_matrix
 from seqdemo.plots.lengths import text_label
+from seqdemo.plots.palette import BLANK, ERROR, KINDS
+from seqdemo.token_kinds import GLOBAL, PAD, REAL, SPECIAL, token_kinds
 
 MAX_TICK_LABELS = 64  # per axis; beyond that every second (third, ...) token is labelled
 MAX_PANEL_CELLS = 96  # per axis of an overview panel; larger windows are max-pooled down to it
-BLANK = "#eceff3"  # cells that got exactly zero weight
-PAD_HATCH = "#9ca3af"
+PAD_HATCH = KINDS[PAD].ink
 WASH_ALPHA = 0.6  # white laid over padded queries' rows
 WASHED = tuple((1 - WASH_ALPHA) * c + WASH_ALPHA for c in colormaps["viridis"](0.7)[:3])
-KIND_COLORS = {"token": "#1f2937", "special": "#6d28d9", "global": "#c2410c", "pad": "#9ca3af"}
-BAR_COLORS = {"token": "#3b82f6", "special": "#8b5cf6", "global": "#f97316", "pad": "#d1d5db"}
+BAR_KINDS = {REAL: "token", SPECIAL: "special", GLOBAL: "global", PAD: "pad"}  # kind -> its name in the legend
 
 
-def _kinds(maps: AttentionMaps, example: int) -> list[str]:
-    """Per token of the example: "pad", "global" (Longformer), "special" or "token"."""
-    kinds = []
-    for position in range(maps.seq_len):
-        if not maps.attention_mask[example, position]:
-            kinds.append("pad")
-        elif maps.global_attention_mask is not None and maps.global_attention_mask[example, position]:
-            kinds.append("global")
-        elif maps.special_tokens_mask[example, position]:
-            kinds.append("special")
-        else:
-            kinds.append("token")
-    return kinds
+def _kinds(maps: AttentionMaps, example: int) -> tuple[str, ...]:
+    """Per token of the example: PAD, GLOBAL (Longformer), SPECIAL or REAL."""
+    return token_kinds(
+        maps.special_tokens_mask[example],
+        attention_mask=maps.attention_mask[example],
+        global_attention=None if maps.global_attention_mask is None else maps.global_attention_mask[example],
+    )
 
 
 def _head_name(view: AttentionView) -> str:
@@ -73,8 +67,8 @@ def _label_ticks(ax: Axes, maps: AttentionMaps, view: AttentionView, axis: str) 
         ax.set_yticks(ticks, labels, fontsize=7)
         tick_labels = ax.get_yticklabels()
     for label, position in zip(tick_labels, shown, strict=True):
-        label.set_color(KIND_COLORS[kinds[position]])
-        if kinds[position] == "global":
+        label.set_color(KINDS[kinds[position]].ink)
+        if kinds[position] == GLOBAL:
             label.set_fontweight("bold")
 
 
@@ -117,13 +111,13 @@ def plot_attention_heatmap(maps: AttentionMaps, view: AttentionView) -> Figure:
     ax = fig.add_axes((0.0, 0.0, width, 1.0))
     image = _draw_matrix(ax, matrix)
     kinds = np.array(_kinds(maps, view.example)[view.start : view.stop])
-    for start, stop in _spans(kinds == "pad"):
+    for start, stop in _spans(kinds == PAD):
         ax.add_patch(
             Rectangle((start - 0.5, -0.5), stop - start, size, fill=False, hatch="///", edgecolor=PAD_HATCH, lw=0)
         )
         ax.add_patch(Rectangle((-0.5, start - 0.5), size, stop - start, facecolor="white", alpha=WASH_ALPHA, lw=0))
-    outline = {"fill": False, "edgecolor": KIND_COLORS["global"], "lw": 1.0}
-    for start, stop in _spans(kinds == "global"):  # framed: a lone global token is one pixel wide at 512 tokens
+    outline = {"fill": False, "edgecolor": KINDS[GLOBAL].ink, "lw": 1.0}
+    for start, stop in _spans(kinds == GLOBAL):  # framed: a lone global token is one pixel wide at 512 tokens
         ax.add_patch(Rectangle((start - 0.5, -0.5), stop - start, size, **outline))
         ax.add_patch(Rectangle((-0.5, start - 0.5), size, stop - start, **outline))
     _label_ticks(ax, maps, view, "x")
@@ -205,7 +199,7 @@ def plot_layers_heads(maps: AttentionMaps, view: AttentionView) -> Figure:
             len(framed_heads) * step,
             step,
             fill=False,
-            edgecolor="#dc2626",
+            edgecolor=ERROR.fill,
             lw=2,
             clip_on=False,  # the frame sits in the gaps, which the outer panels do not have
         )
@@ -228,8 +222,8 @@ def plot_token_row(maps: AttentionMaps, view: AttentionView) -> Figure:
     fig = Figure(figsize=(12.0, 3.0))  # fixed axes, cropped on saving, as in the heatmap
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     positions = np.arange(size)
-    ax.bar(positions, shown, width=0.85, color=[BAR_COLORS[kind] for kind in kinds])
-    for start, stop in _spans(np.array(kinds) == "pad"):
+    ax.bar(positions, shown, width=0.85, color=[KINDS[kind].fill for kind in kinds])
+    for start, stop in _spans(np.array(kinds) == PAD):
         ax.axvspan(start - 0.5, stop - 0.5, facecolor="none", hatch="///", edgecolor=PAD_HATCH, lw=0)
     ax.set_xlim(-0.5, size - 0.5)
     ax.set_ylim(0, max(float(shown.max()), 1e-3) * 1.1)
@@ -244,8 +238,12 @@ def plot_token_row(maps: AttentionMaps, view: AttentionView) -> Figure:
     )
     ax.legend(
         handles=[
-            Patch(facecolor=color, label=kind, **({"hatch": "///", "edgecolor": PAD_HATCH} if kind == "pad" else {}))
-            for kind, color in BAR_COLORS.items()
+            Patch(
+                facecolor=KINDS[kind].fill,
+                label=name,
+                **({"hatch": "///", "edgecolor": PAD_HATCH} if kind == PAD else {}),
+            )
+            for kind, name in BAR_KINDS.items()
             if kind in kinds
         ],
         fontsize=8,

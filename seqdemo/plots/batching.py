@@ -12,11 +12,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from seqdemo.batching import BatchPlan, MaxLengthAdvice, PlanRun
+from seqdemo.plots.palette import ACCENT, ERROR, FAINT, KINDS, SOFT_INK
+from seqdemo.token_kinds import PAD, REAL
 
-REAL = "#3b82f6"
-PAD = "#e5e7eb"
-EDGE = "#9ca3af"
-ADVICE = "#dc2626"
+REAL_FILL, PAD_FILL = KINDS[REAL].fill, KINDS[PAD].fill
+EDGE = FAINT
+ADVICE = ERROR.fill
 
 
 def _stairs(values: np.ndarray) -> np.ndarray:
@@ -33,8 +34,8 @@ def plot_batch_shapes(plans: Sequence[BatchPlan]) -> Figure:
         rows = np.arange(len(plan.lengths) + 1)
         order = plan.order
         padded = np.repeat(plan.widths, [len(batch) for batch in plan.batches])
-        ax.fill_betweenx(rows, 0, _stairs(padded), step="post", color=PAD, linewidth=0)
-        ax.fill_betweenx(rows, 0, _stairs(plan.lengths[order]), step="post", color=REAL, linewidth=0)
+        ax.fill_betweenx(rows, 0, _stairs(padded), step="post", color=PAD_FILL, linewidth=0)
+        ax.fill_betweenx(rows, 0, _stairs(plan.lengths[order]), step="post", color=REAL_FILL, linewidth=0)
         starts = np.cumsum([0] + [len(batch) for batch in plan.batches])
         for top, bottom, batch_width in zip(starts[:-1], starts[1:], plan.widths, strict=True):
             ax.plot([0, batch_width, batch_width, 0], [top, top, bottom, bottom], color=EDGE, linewidth=0.5)
@@ -55,8 +56,8 @@ def plot_padding(plans: Sequence[BatchPlan]) -> Figure:
     names = [plan.strategy for plan in plans]
     real = np.array([plan.real_tokens for plan in plans])
     pad = np.array([plan.pad_tokens for plan in plans])
-    ax.barh(names, real, color=REAL, label="real tokens")
-    ax.barh(names, pad, left=real, color=PAD, edgecolor=EDGE, linewidth=0.5, label="padding")
+    ax.barh(names, real, color=REAL_FILL, label="real tokens")
+    ax.barh(names, pad, left=real, color=PAD_FILL, edgecolor=EDGE, linewidth=0.5, label="padding")
     for y, plan in enumerate(plans):
         ax.text(plan.padded_tokens, y, f"  {plan.padding_waste:.0%} padding", va="center", fontsize=9)
     ax.set_xlim(0, max(plan.padded_tokens for plan in plans) * 1.25)
@@ -73,14 +74,14 @@ def plot_lengths(lengths: np.ndarray, advice: MaxLengthAdvice) -> Figure:
     figure = Figure(figsize=(8, 3.6), layout="constrained")
     ax = figure.subplots()
     bins = np.geomspace(max(int(lengths.min()), 1), max(int(lengths.max()), 2) + 1, 40)
-    ax.hist(lengths, bins=bins, color=REAL, alpha=0.8)
+    ax.hist(lengths, bins=bins, color=ACCENT, alpha=0.8)
     ax.set_xscale("log")
     ticks = [2**k for k in range(int(np.log2(bins[0])), int(np.log2(bins[-1])) + 1)]
     ax.set_xticks(ticks, labels=[str(tick) for tick in ticks])
     ax.minorticks_off()
     for percentile in (50, 95):
         value = advice.percentiles[percentile]
-        ax.axvline(value, color="#4b5563", linestyle=":", linewidth=1)
+        ax.axvline(value, color=SOFT_INK, linestyle=":", linewidth=1)
         ax.text(value, 0.98, f" p{percentile} = {value:g}", transform=ax.get_xaxis_transform(), va="top", fontsize=8)
     ax.axvline(advice.max_length, color=ADVICE, linestyle="--", linewidth=1.5)
     ax.text(
@@ -104,7 +105,7 @@ def plot_throughput(runs: Sequence[PlanRun]) -> Figure:
     figure = Figure(figsize=(6, 0.5 * len(runs) + 1.3), layout="constrained")
     ax = figure.subplots()
     speeds = np.array([run.tokens_per_second for run in runs])
-    ax.barh([run.strategy for run in runs], speeds, color=REAL)
+    ax.barh([run.strategy for run in runs], speeds, color=ACCENT)
     for y, speed in enumerate(speeds):
         ax.text(speed, y, f" {speed:,.0f}/s · {speed / speeds[0]:.1f}× {runs[0].strategy}", va="center", fontsize=9)
     ax.set_xlim(0, speeds.max() * 1.45)

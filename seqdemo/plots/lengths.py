@@ -15,27 +15,21 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.patches import Patch
 
-from seqdemo.lengths import BYTES, REGULAR, SPECIAL, UNK, LengthReport
+from seqdemo.lengths import LengthReport
+from seqdemo.plots.palette import ERROR, FAINT, INK, KINDS, SERIES_COLORS, WHITE
+from seqdemo.token_kinds import BYTES, PAD, REAL, SPECIAL, UNK
 
-# One colour per tokenizer, in report order; words are grey.
-SERIES_COLORS = ("#f59e0b", "#3b82f6", "#10b981", "#8b5cf6", "#ef4444")
-WORDS_COLOR = "#9ca3af"
-LIMIT_COLOR = "#dc2626"
+# One colour per tokenizer (SERIES_COLORS, in report order); words are grey.
+WORDS_COLOR = FAINT
+LIMIT_COLOR = ERROR.fill
 # Cell colours of the padding grid, matching the token chips.
-CELL_COLORS = {
-    "empty": "#ffffff",
-    REGULAR: "#93c5fd",
-    SPECIAL: "#c4b5fd",
-    UNK: "#fdba74",
-    BYTES: "#5eead4",
-    "pad": "#d1d5db",
-}
+CELL_COLORS = {"empty": WHITE, **{kind: KINDS[kind].fill for kind in (REAL, SPECIAL, UNK, BYTES, PAD)}}
 CELL_LABELS = {
-    REGULAR: "token",
+    REAL: "token",
     SPECIAL: "special token",
     UNK: "unknown ([UNK] / <unk>)",
     BYTES: "byte piece of a split character",
-    "pad": "padding",
+    PAD: "padding",
 }
 MAX_VALUE_LABELS = 16  # texts up to which each bar carries its number
 
@@ -79,7 +73,7 @@ def plot_token_counts(report: LengthReport) -> Figure:
         if show_values:
             over = set(lengths.over_limit) if lengths is not None else set()
             labels = [f"{v:,} > {lengths.model_max_length:,}" if i in over else f"{v:,}" for i, v in enumerate(values)]
-            ax.bar_label(bars, labels=labels, padding=2, fontsize=7, color="#374151")
+            ax.bar_label(bars, labels=labels, padding=2, fontsize=7, color=INK)
     ax.set_yticks(rows, [text_label(i + 1, text) for i, text in enumerate(report.texts)], fontsize=8)
     ax.invert_yaxis()
     ax.margins(x=0.12)
@@ -103,7 +97,7 @@ def padding_cells(report: LengthReport, name: str, width: int) -> np.ndarray:
     cells = np.full((len(report.texts), width), code["empty"], dtype=np.int8)
     for row, text in enumerate(lengths.texts):
         cells[row, : text.count] = [code[kind] for kind in text.kinds]
-        cells[row, text.count : lengths.padded_length] = code["pad"]
+        cells[row, text.count : lengths.max_tokens] = code[PAD]
     return cells
 
 
@@ -114,7 +108,7 @@ def plot_padding_grid(report: LengthReport) -> Figure:
     area is the padding share. A red line marks `model_max_length` where the batch reaches it.
     """
     n_texts = len(report.texts)
-    width = max(max(lengths.padded_length for lengths in report.tokenizers), 1)
+    width = max(max(lengths.max_tokens for lengths in report.tokenizers), 1)
     categories = list(CELL_COLORS)
     cmap = ListedColormap(list(CELL_COLORS.values()))
     norm = BoundaryNorm(np.arange(len(categories) + 1) - 0.5, len(categories))
@@ -144,15 +138,13 @@ def plot_padding_grid(report: LengthReport) -> Figure:
         ax.set_yticks(np.arange(0, n_texts, step) + 0.5, [str(i + 1) for i in range(0, n_texts, step)], fontsize=8)
         ax.set_ylabel("text", fontsize=8)
         ax.set_title(
-            f"{lengths.name}: padded to {lengths.padded_length:,} → {lengths.pad_slots:,} of "
+            f"{lengths.name}: padded to {lengths.max_tokens:,} → {lengths.pad_slots:,} of "
             f"{lengths.total_slots:,} slots are {lengths.pad_token} ({lengths.padding_share:.0%})",
             fontsize=9,
             loc="left",
         )
     fig.suptitle("Tokens vs padding if the batch is padded to its longest text", fontsize=11)
     axes[-1].set_xlabel("token position in the padded batch")
-    handles = [
-        Patch(facecolor=CELL_COLORS[c], edgecolor="#9ca3af", label=CELL_LABELS[c]) for c in CELL_LABELS if c in used
-    ]
+    handles = [Patch(facecolor=CELL_COLORS[c], edgecolor=FAINT, label=CELL_LABELS[c]) for c in CELL_LABELS if c in used]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8, frameon=False)
     return fig

@@ -14,20 +14,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from seqdemo.longdoc import SHORT_ROLE, STRATEGIES, NeedleSweep, StrategyResult
+from seqdemo.longdoc import LONG_DOCUMENT_STRATEGIES, SHORT_ROLE, NeedleSweep, StrategyResult
+from seqdemo.plots.palette import FAINT, INK, LABEL_COLORS, MUTED_INK, RULE, STRATEGY_COLORS
 
 # Markers tell apart curves that lie on top of each other (tail and head + tail often do).
 STRATEGY_MARKERS = {"head": "o", "tail": "s", "head_tail": "D", "windows": "^", "longformer": "v"}
-STRATEGY_COLORS = {
-    "head": "#2563eb",
-    "tail": "#ea580c",
-    "head_tail": "#7c3aed",
-    "windows": "#0d9488",
-    "longformer": "#be123c",
-}
-LABEL_COLORS = ("#e11d48", "#16a34a", "#2563eb", "#d97706", "#7c3aed", "#0891b2")
-UNSEEN_COLOR = "#e5e7eb"
-LIMIT_COLOR = "#374151"
+UNSEEN_COLOR = RULE
+LIMIT_COLOR = INK
 
 
 def _row_label(result: StrategyResult) -> str:
@@ -98,7 +91,7 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     axes = figure.subplots()
     length = int(np.median(sweep.document_tokens))
-    short = next((sweep.budgets[key] for key in sweep.keys if STRATEGIES[key].role == SHORT_ROLE), None)
+    short = next((sweep.budgets[key] for key in sweep.keys if LONG_DOCUMENT_STRATEGIES[key].role == SHORT_ROLE), None)
     if short is not None and short < length:
         _mark_window(axes, 0, short, STRATEGY_COLORS["head"], f"head truncation reads\ntokens 0–{short - 1:,}")
         _mark_window(
@@ -107,9 +100,9 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
     long = sweep.budgets.get("longformer")
     if long is not None and long < length:
         _mark_window(axes, long, length, STRATEGY_COLORS["longformer"], f"past Longformer's\n{long:,} tokens")
-    axes.axhline(0.5, color="#9ca3af", linewidth=0.8, linestyle=":")
+    axes.axhline(0.5, color=FAINT, linewidth=0.8, linestyle=":")
     axes.annotate(
-        "chance", (length, 0.5), xytext=(2, -3), textcoords="offset points", fontsize=8, color="#6b7280", va="top"
+        "chance", (length, 0.5), xytext=(2, -3), textcoords="offset points", fontsize=8, color=MUTED_INK, va="top"
     )
     for order, (key, probabilities) in enumerate(sweep.probabilities.items()):
         # Later curves are drawn thinner on top, so one that coincides with an earlier one stays visible.
@@ -121,7 +114,7 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
             markerfacecolor="none",
             linewidth=2.6 - 0.35 * order,
             color=STRATEGY_COLORS[key],
-            label=STRATEGIES[key].title,
+            label=LONG_DOCUMENT_STRATEGIES[key].title,
         )
     axes.set_xlim(0, max(length, int(sweep.positions.max())) * 1.02)
     axes.set_ylim(0, 1.03)

@@ -13,23 +13,25 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from seqdemo.masks import MaskProof, PaddedBatch
+from seqdemo.plots.palette import ACCENT, KINDS, OK, PROOF_RUN_COLORS
+from seqdemo.token_kinds import PAD
 
-ATTENDED_COLOR = "#3b82f6"
-BLOCKED_COLOR = "#f3f4f6"
-PAD_LABEL_COLOR = "#9ca3af"
-TOLERANCE_COLOR = "#16a34a"
+ATTENDED_COLOR = ACCENT
+BLOCKED_COLOR = KINDS[PAD].tint
+PAD_LABEL_COLOR = KINDS[PAD].ink
+TOLERANCE_COLOR = OK.fill
 MAX_TOKEN_LABELS = 64  # beyond this many positions the axes show indices, not tokens
 DELTA_FLOOR = 1e-10  # where an exact 0 is drawn on the log axis
 
 # (legend label, colour, run, field); a run keeps its colour in both panels.
 HIDDEN_SERIES = (
-    ("(b) padded, with attention_mask", "#3b82f6", "masked", "hidden_delta"),
-    ("(c) padded, no attention_mask", "#f97316", "unmasked", "hidden_delta"),
+    ("(b) padded, with attention_mask", PROOF_RUN_COLORS["masked"], "masked", "hidden_delta"),
+    ("(c) padded, no attention_mask", PROOF_RUN_COLORS["unmasked"], "unmasked", "hidden_delta"),
 )
 POOLED_SERIES = (
-    ("(b) padded, with attention_mask", "#3b82f6", "masked", "pooled_delta"),
-    ("(c) padded, no attention_mask", "#f97316", "unmasked", "pooled_delta"),
-    ("(b) plain mean over all positions, pads included", "#a855f7", "masked", "mean_all_delta"),
+    ("(b) padded, with attention_mask", PROOF_RUN_COLORS["masked"], "masked", "pooled_delta"),
+    ("(c) padded, no attention_mask", PROOF_RUN_COLORS["unmasked"], "unmasked", "pooled_delta"),
+    ("(b) plain mean over all positions, pads included", PROOF_RUN_COLORS["plain_mean"], "masked", "mean_all_delta"),
 )
 
 

@@ -14,14 +14,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from seqdemo.padding import EncodedBatch
+from seqdemo.plots.palette import KINDS, STRONG_INK
+from seqdemo.token_kinds import OVERLAP, PAD, REAL, SPECIAL
 
-KIND_COLOURS = {"real": "#93c5fd", "special": "#c4b5fd", "pad": "#e5e7eb", "overlap": "#fcd34d"}
 KIND_LABELS = {
-    "real": "real token",
-    "special": "special token",
-    "pad": "pad",
-    "overlap": "overlap with previous window",
+    REAL: "real token",
+    SPECIAL: "special token",
+    PAD: "pad",
+    OVERLAP: "overlap with previous window",
 }
+KIND_COLOURS = {kind: KINDS[kind].fill for kind in KIND_LABELS}
 GRID_LINES_UP_TO = 64  # cell borders only while cells are wide enough to see
 
 
@@ -50,7 +52,7 @@ def plot_batch_shapes(batches: Mapping[str, EncodedBatch]) -> Figure:
         )  # fmt: skip
         shape = batch.shape
         if shape is not None:
-            ax.add_patch(Rectangle((-0.5, -0.5), shape[1], shape[0], fill=False, edgecolor="#111827", linewidth=1.4))
+            ax.add_patch(Rectangle((-0.5, -0.5), shape[1], shape[0], fill=False, edgecolor=STRONG_INK, linewidth=1.4))
         if matrix.shape[1] <= GRID_LINES_UP_TO and matrix.shape[0] <= GRID_LINES_UP_TO:
             ax.set_xticks(np.arange(-0.5, matrix.shape[1]), minor=True)
             ax.set_yticks(np.arange(-0.5, matrix.shape[0]), minor=True)
@@ -58,7 +60,7 @@ def plot_batch_shapes(batches: Mapping[str, EncodedBatch]) -> Figure:
             ax.tick_params(which="minor", length=0)
         samples = [row.sample for row in batch.rows]
         boundaries = np.flatnonzero(np.diff(samples)) + 0.5
-        ax.hlines(boundaries, -0.5, matrix.shape[1] - 0.5, color="#111827", linewidth=0.8, linestyle=":")
+        ax.hlines(boundaries, -0.5, matrix.shape[1] - 0.5, color=STRONG_INK, linewidth=0.8, linestyle=":")
         title = f"(rows, seq) = {shape}" if shape else f"ragged: lengths {min(batch.lengths)}–{max(batch.lengths)}"
         ax.set_title(f"{label} · {title}", fontsize=10, loc="left")
         ax.set_xlabel("position")

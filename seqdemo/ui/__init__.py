@@ -1,7 +1,8 @@
 """The Gradio app: a header saying what runs the models, then one tab per lesson.
 
 Each tab lives in its own module with a `build(store)` that creates its widgets inside the
-current `gr.Tab`; this module only orders them and makes each reachable as `?tab=<id>`.
+current `gr.Tab` and wires them to module-level handlers (`ui.components`); this module only
+orders the tabs and makes each reachable as `?tab=<id>`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gradio as gr
 
 from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
+from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
@@ -67,9 +69,9 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
 
 
 def launch_options() -> dict[str, object]:
-    """Arguments for `Blocks.launch` that belong to the look of the app."""
+    """Arguments for `Blocks.launch` that belong to the look of the app: the theme, the palette, the CSS files."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(font=fonts, font_mono=mono)
-    return {"css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}
+    return {"css": css_variables(), "css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}

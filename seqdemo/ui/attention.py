@@ -1,36 +1,35 @@
 """Tab 5, attention maps: texts in; a heatmap per layer and head, every head at a glance, one token's row.
 
-The model runs once per batch with `attention_mask` and once without (a small cache keeps both),
-so moving through texts, layers, heads and token windows only redraws. Views draw at most
-`MAX_VIEW_TOKENS` tokens per axis and label at most `MAX_TICK_LABELS` of them.
+The model runs once per batch with `attention_mask` and once without (a small cache per store keeps
+both), so moving through texts, layers, heads and token windows only redraws. Views draw at most
+`MAX_VIEW_TOKENS` tokens per axis and label at most `MAX_TICK_LABELS` of them; notes are drawn by
+`ui.views.attention`.
 """
 
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
 
 import gradio as gr
-import numpy as np
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from seqdemo.attention import (
-    MAX_TOKENS,
+    MAX_LENGTH,
     MAX_VIEW_TOKENS,
-    PADDING_SIDES,
     AttentionMaps,
-    AttentionView,
     choose_view,
     extract_attention,
     padding_mass,
 )
 from seqdemo.inputs import split_texts
-from seqdemo.models import ROLES, ModelStore
-from seqdemo.plots.attention import MAX_TICK_LABELS, plot_attention_heatmap, plot_layers_heads, plot_token_row
-from seqdemo.ui.components import computed_once, figure_files, user_errors
+from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
+from seqdemo.padding import SIDES
+from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
+from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.figures import save_figure
+from seqdemo.ui.views.attention import notes_html
 
-ATTENTION_ROLES = ("bert", "roberta", "longformer")
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
 EXAMPLE_TEXTS = (
     "Padding fills the short texts of a batch up to the longest one; the mask says which tokens are real.",
@@ -59,147 +58,10 @@ spend attention on pads. Switch to **Longformer**: each token sees only a band o
 (`attention_window`) plus the global tokens, whose rows and columns span the whole sequence.
 """
 
-
-def _pads_note(maps: AttentionMaps, view: AttentionView, with_mask: np.ndarray, without_mask: np.ndarray) -> str:
-    b, layer = view.example, view.layer
-    pads = int((maps.attention_mask[b] == 0).sum())
-    if not pads:
-        return (
-            f"Text {b + 1} is the longest in the batch: it has no padding, so no attention can land on pads. "
-            "Pick a shorter text to compare."
-        )
-    where = f"layer {layer + 1}, " + ("mean over heads" if view.head is None else f"head {view.head + 1}")
-
-    def at_view(mass: np.ndarray) -> float:
-        return float(mass[b, layer].mean() if view.head is None else mass[b, layer, view.head])
-
-    return (
-        f"Attention on text {b + 1}'s {pads} padded keys, per real query ({where}): "
-        f"<b>{at_view(with_mask):.3f}</b> with <code>attention_mask</code>, "
-        f"<b>{at_view(without_mask):.3f}</b> without it "
-        f"(at most {without_mask[b].max():.3f} in any layer and head)."
-    )
+MapsFor = Callable[[str, tuple[str, ...], str, tuple[str, ...], bool], AttentionMaps]
 
 
-def _longformer_note(maps: AttentionMaps, view: AttentionView) -> str:
-    if maps.global_attention_mask is None:
-        return ""
-    positions = np.flatnonzero(maps.global_attention_mask[view.example])
-    chosen = ", ".join(f"<code>{html.escape(maps.tokens[view.example][p])}</code> at {p}" for p in positions)
-    windows = ", ".join(str(w) for w in maps.attention_window)
-    return (
-        f"Longformer <code>attention_window</code> per layer: {windows}, so each token attends to "
-        f"{maps.attention_window[view.layer] // 2} neighbours on either side; blank cells outside that band "
-        "were never computed. "
-        + (
-            f"Global tokens in text {view.example + 1}: {chosen}; they attend to every token and every token to them."
-            if positions.size
-            else f"Text {view.example + 1} has no global tokens: only the band is left."
-        )
-    )
-
-
-def notes_html(
-    maps: AttentionMaps, view: AttentionView, with_mask: np.ndarray, without_mask: np.ndarray, offline: bool
-) -> str:
-    """Truncation, attention on padding, Longformer's pattern, and what the view leaves out."""
-    notes = []
-    for b, cut in enumerate(maps.truncated):
-        if cut:
-            notes.append(
-                f'<p class="sd-error">Text {b + 1} was {maps.max_tokens + cut:,} tokens; this tab reads at most '
-                f"{maps.max_tokens:,} per text ({maps.model_type} takes {maps.model_max_length:,}), "
-                f"so its last {cut:,} were cut.</p>"
-            )
-    if not maps.mask_applied:
-        notes.append(
-            '<p class="sd-error">Drawn <b>without</b> <code>attention_mask</code>: '
-            "the pads are treated as real tokens.</p>"
-        )
-    notes.append(f'<p class="sd-note">{_pads_note(maps, view, with_mask, without_mask)}</p>')
-    if maps.global_attention_mask is not None:
-        notes.append(f'<p class="sd-note">{_longformer_note(maps, view)}</p>')
-    notes.append(
-        f'<p class="sd-note">Showing tokens {view.start}–{view.stop - 1} of {maps.seq_len} on both axes '
-        f"(at most {MAX_VIEW_TOKENS} per axis, at most {MAX_TICK_LABELS} of them labelled). "
-        "Move the window with <i>First token</i> and <i>Tokens per axis</i>.</p>"
-    )
-    if offline:
-        notes.append(
-            '<p class="sd-note">Offline kit: these small models are untrained (seeded random weights), so their '
-            "attention is nearly uniform and the colour scale is stretched to show it; what is real here is its "
-            "structure: the zeros on padding, Longformer's band and its global rows and columns.</p>"
-        )
-    return "".join(notes)
-
-
-def show_attention(
-    raw_texts: str | None,
-    role: str,
-    padding_side: str,
-    global_tokens: str | None,
-    use_attention_mask: bool,
-    example: float,
-    layer: float,
-    head: float,
-    start: float,
-    size: float,
-    query: float,
-    *,
-    store: ModelStore,
-    maps_for: Callable[..., AttentionMaps],
-) -> tuple:
-    """The tab's handler: (heatmap PNG, row PNG, overview PNG, PNG and SVG files, notes, view-number ranges).
-
-    While a view number is empty (being typed), nothing is redrawn.
-    """
-    if None in (example, layer, head, start, query):
-        return tuple(gr.skip() for _ in range(HANDLER_OUTPUTS))
-    texts = tuple(split_texts(raw_texts, max_texts=MAX_TEXTS))
-    chosen = tuple((global_tokens or "").split()) if role == "longformer" else ()
-    maps = maps_for(role, texts, padding_side, chosen, bool(use_attention_mask))
-    masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
-    view = choose_view(
-        maps,
-        example=int(example),
-        layer=int(layer),
-        head=int(head) or None,
-        start=int(start),
-        size=int(size),
-        query=int(query),
-    )
-    heatmap = figure_files(plot_attention_heatmap(maps, view), "attention-heatmap")
-    row = figure_files(plot_token_row(maps, view), "attention-token-row")
-    overview = figure_files(plot_layers_heads(maps, view), "attention-layers-heads")
-    ranges = (
-        f"1 to {maps.batch_size}",
-        f"1 to {maps.num_layers}",
-        f"1 to {maps.num_heads}, or 0: mean over heads",
-        f"0 to {maps.seq_len - 1}",
-        f"0 to {maps.seq_len - 1}",
-    )
-    return (
-        heatmap[0],
-        row[0],
-        overview[0],
-        heatmap + row + overview,
-        notes_html(maps, view, *masses, offline=store.source.mode == "offline"),
-        ranges,
-    )
-
-
-def show_ranges(ranges: tuple[str, ...] | None) -> tuple:
-    """The ranges of text, layer, head, first token and query token as the view numbers' info lines.
-
-    A separate step after a successful render: were the numbers outputs of the render itself,
-    a refused view would blank the very fields the user has to correct.
-    """
-    return tuple(gr.update(info=span) for span in ranges) if ranges else tuple(gr.skip() for _ in RANGED_NUMBERS)
-
-
-def extraction_cache(
-    load: Callable[[str], tuple[PreTrainedModel, PreTrainedTokenizerBase]],
-) -> Callable[[str, tuple[str, ...], str, tuple[str, ...], bool], AttentionMaps]:
+def extraction_cache(load: Callable[[str], tuple[PreTrainedModel, PreTrainedTokenizerBase]]) -> MapsFor:
     """`extract_attention` for (role, texts, padding_side, global tokens, use_attention_mask), cached.
 
     Two entries: one batch with and without its mask, so moving through a view only redraws.
@@ -215,10 +77,86 @@ def extraction_cache(
     return maps_for
 
 
+@functools.cache
+def store_extraction(store: ModelStore) -> MapsFor:
+    """The store's `extraction_cache`, with eager attention (which returns the weights), one per store."""
+    return extraction_cache(lambda role: (store.model(role, attn_implementation="eager"), store.tokenizer(role)))
+
+
+@user_errors("computing the attention maps")
+def show_attention(
+    raw_texts: str | None,
+    role: str,
+    padding_side: str,
+    global_tokens: str | None,
+    use_attention_mask: bool,
+    example: float,
+    layer: float,
+    head: float,
+    start: float,
+    size: float,
+    query: float,
+    *,
+    store: ModelStore,
+    maps_for: MapsFor | None = None,
+) -> tuple:
+    """The tab's handler: (heatmap PNG, row PNG, overview PNG, PNG and SVG files, notes, view-number ranges).
+
+    While a view number is empty (being typed), nothing is redrawn. `maps_for` (default: the
+    store's `store_extraction`) is where the attention maps come from.
+    """
+    if None in (example, layer, head, start, query):
+        return tuple(gr.skip() for _ in range(HANDLER_OUTPUTS))
+    maps_for = maps_for or store_extraction(store)
+    texts = tuple(split_texts(raw_texts, max_texts=MAX_TEXTS))
+    chosen = tuple((global_tokens or "").split()) if role == "longformer" else ()
+    maps = maps_for(role, texts, padding_side, chosen, bool(use_attention_mask))
+    masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
+    view = choose_view(
+        maps,
+        example=int(example),
+        layer=int(layer),
+        head=int(head) or None,
+        start=int(start),
+        size=int(size),
+        query=int(query),
+    )
+    heatmap = save_figure(plot_attention_heatmap(maps, view), "attention-heatmap")
+    row = save_figure(plot_token_row(maps, view), "attention-token-row")
+    overview = save_figure(plot_layers_heads(maps, view), "attention-layers-heads")
+    ranges = (
+        f"1 to {maps.batch_size}",
+        f"1 to {maps.num_layers}",
+        f"1 to {maps.num_heads}, or 0: mean over heads",
+        f"0 to {maps.seq_len - 1}",
+        f"0 to {maps.seq_len - 1}",
+    )
+    return (
+        heatmap.png,
+        row.png,
+        overview.png,
+        heatmap.downloads + row.downloads + overview.downloads,
+        notes_html(maps, view, *masses, offline=store.source.mode == "offline"),
+        ranges,
+    )
+
+
+def show_ranges(ranges: tuple[str, ...] | None) -> tuple:
+    """The ranges of text, layer, head, first token and query token as the view numbers' info lines.
+
+    A separate step after a successful render: were the numbers outputs of the render itself,
+    a refused view would blank the very fields the user has to correct.
+    """
+    return tuple(gr.update(info=span) for span in ranges) if ranges else tuple(gr.skip() for _ in RANGED_NUMBERS)
+
+
+def show_global_tokens(name: str) -> dict:
+    """The global-tokens box is shown for Longformer only."""
+    return gr.update(visible=name == "longformer")
+
+
 def build(store: ModelStore) -> None:
     """The tab's widgets and events, inside the current `gr.Tab`."""
-
-    maps_for = extraction_cache(lambda role: (store.model(role, attn_implementation="eager"), store.tokenizer(role)))
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
@@ -227,13 +165,13 @@ def build(store: ModelStore) -> None:
                 lines=4,
                 max_lines=12,
                 label="Texts, one per line",
-                info=f"Up to {MAX_TEXTS} texts; at most {MAX_TOKENS} tokens each (longer ones are truncated).",
+                info=f"Up to {MAX_TEXTS} texts; at most {MAX_LENGTH} tokens each (longer ones are truncated).",
             )
         with gr.Column(scale=2, min_width=280):
             role = gr.Radio(
-                choices=[(ROLES[name].summary, name) for name in ATTENTION_ROLES], value=EXAMPLE["role"], label="Model"
+                choices=[(ROLES[name].summary, name) for name in ENCODER_ROLES], value=EXAMPLE["role"], label="Model"
             )
-            padding_side = gr.Radio(choices=list(PADDING_SIDES), value=EXAMPLE["padding_side"], label="padding_side")
+            padding_side = gr.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
             use_mask = gr.Checkbox(value=EXAMPLE["use_attention_mask"], label="Pass attention_mask to the model")
             global_tokens = gr.Textbox(
                 value=EXAMPLE["global_tokens"],
@@ -265,39 +203,24 @@ def build(store: ModelStore) -> None:
     downloads = gr.File(label="Download the figures (PNG, SVG)", file_count="multiple", interactive=False)
 
     view_ranges = gr.State()
-    role.change(
-        lambda name: gr.update(visible=name == "longformer"),
-        role,
-        global_tokens,
-        api_name="attention_global_tokens_visible",
-    )
-    handler = user_errors(functools.partial(show_attention, store=store, maps_for=maps_for))
+    role.change(show_global_tokens, role, global_tokens, api_name="attention_global_tokens_visible")
+    handler = bind(show_attention, store)
     inputs = [texts, role, padding_side, global_tokens, use_mask, example, layer, head, start, size, query]
     outputs = [heatmap, token_row, overview, downloads, notes, view_ranges]
     view_numbers = [example, layer, head, start, query]
-    gr.on(
-        [
-            run.click,
-            texts.submit,
-            role.input,
-            padding_side.input,
-            use_mask.input,
-            global_tokens.submit,
-            *(number.input for number in view_numbers),
-            size.release,
-        ],
-        handler,
-        inputs=inputs,
-        outputs=outputs,
-        api_name="attention_maps",
-        trigger_mode="always_last",
-    ).success(show_ranges, view_ranges, view_numbers, api_name="attention_view_ranges", show_progress="hidden")
-    # No inputs and no triggers: runs when the page loads, on the example already in the boxes; computed
-    # once, so every later visitor gets the same figures from memory.
-    gr.on(
-        None,
-        computed_once(lambda: handler(*EXAMPLE_INPUTS)),
-        outputs=outputs,
-        api_name="attention_maps_example",
-        show_progress="minimal",
-    ).success(show_ranges, view_ranges, view_numbers, api_name="attention_example_ranges", show_progress="hidden")
+    triggers = [
+        run.click,
+        texts.submit,
+        role.input,
+        padding_side.input,
+        use_mask.input,
+        global_tokens.submit,
+        *(number.input for number in view_numbers),
+        size.release,
+    ]
+    gr.on(triggers, handler, inputs, outputs, api_name="attention_maps", trigger_mode="always_last").success(
+        show_ranges, view_ranges, view_numbers, api_name="attention_view_ranges", show_progress="hidden"
+    )
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example").success(
+        show_ranges, view_ranges, view_numbers, api_name="attention_example_ranges", show_progress="hidden"
+    )

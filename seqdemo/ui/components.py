@@ -1,119 +1,150 @@
-"""Pieces every tab uses: figure downloads, error display, token chips.
+"""How a tab wires a handler: errors shown one way, the store bound one way, worked examples run on page load one way.
 
-Handlers call backend code and turn its `ValueError`s into `gr.Error` with the backend's
-own message, so the user sees one clear sentence and never a traceback.
+A handler is a module-level function of widget values returning the outputs, with the model store as
+a keyword-only `store`. `@user_errors("doing …")` makes it safe to show: the user's mistakes become a
+message, anything else is a bug, logged. `bind(handler, store)` is what an event calls, and
+`on_page_load` runs a tab's worked example when a page opens, once per process.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
-import html
 import inspect
-import tempfile
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
-from matplotlib.figure import Figure
+from gradio.events import Dependency
+
+from seqdemo.errors import InputError, ModelLoadError
+from seqdemo.models import ModelStore
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+SHOWN_AS_THEY_ARE = (InputError, ModelLoadError)  # their messages are written for the user
 
 
-def _is_generator(fn: Callable[..., Any]) -> bool:
-    return inspect.isgeneratorfunction(fn.func if isinstance(fn, functools.partial) else fn)
+def _shown(err: Exception, doing: str) -> gr.Error:
+    """The `gr.Error` the user sees for `err`: its own message, or, for a bug, an apology (the bug is logged)."""
+    if isinstance(err, SHOWN_AS_THEY_ARE):
+        return gr.Error(str(err), print_exception=False)
+    log.exception("Error while %s", doing)
+    return gr.Error(f"Something went wrong on our side while {doing}; it has been logged.", print_exception=False)
 
 
-def user_errors(fn: F) -> F:
-    """Turn a ValueError from the backend into a `gr.Error` carrying its message.
+def user_errors(doing: str) -> Callable[[F], F]:
+    """Decorate a handler: InputError and ModelLoadError reach the user as `gr.Error` with their message.
 
-    Works for plain handlers and for streaming (generator) handlers alike.
+    Any other exception is a bug: logged with its traceback and shown as a short apology naming
+    what was being done (`doing`, e.g. "measuring the texts"), never as the user's fault. A `gr.Error`
+    the handler raises itself passes through. Works for plain and for streaming (generator) handlers.
     """
-    if _is_generator(fn):
+
+    def decorate(fn: F) -> F:
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                try:
+                    yield from fn(*args, **kwargs)
+                except gr.Error:
+                    raise
+                except Exception as err:
+                    raise _shown(err, doing) from None
+
+            return streaming  # type: ignore[return-value]
 
         @functools.wraps(fn)
-        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        def plain(*args: Any, **kwargs: Any) -> Any:
             try:
-                yield from fn(*args, **kwargs)
-            except ValueError as err:
-                raise gr.Error(str(err), print_exception=False) from None
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as err:
+                raise _shown(err, doing) from None
 
-        return streaming  # type: ignore[return-value]
+        return plain  # type: ignore[return-value]
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ValueError as err:
-            raise gr.Error(str(err), print_exception=False) from None
-
-    return wrapper  # type: ignore[return-value]
+    return decorate
 
 
-def computed_once(fn: Callable[[], Any]) -> Callable[[], Any]:
-    """A worked example's handler (no arguments), run once per process and then served from memory.
+def bind(handler: F, store: ModelStore) -> F:
+    """`handler` as an event calls it: the app's `store` given, the widget values left to fill.
 
-    Every visitor's page load asks for the same example; on a CPU Space running it each time
-    would queue everyone behind base-sized models. A streaming handler streams on its first
-    run; later calls yield its final value at once.
+    The one way a handler gets its store: build functions receive the store and bind it here,
+    so two apps with different stores can live in one process, and tests call the handler itself.
     """
-    lock = threading.Lock()
-    done: list[Any] = []
+    bound = functools.partial(handler, store=store)
+    bound.__doc__ = ""  # the endpoint's API description; a partial's own docstring would show there
+    return bound  # type: ignore[return-value]
 
-    if _is_generator(fn):
 
-        @functools.wraps(fn)
+class WorkedExample:
+    """A handler on fixed inputs, computed once per process and then served from memory.
+
+    Every visitor's page load asks for the same example; on a CPU Space running it each time would
+    queue everyone behind base-sized models. `serve` is what Gradio calls: a streaming handler
+    streams on its first run and later yields its final value at once. `compute` runs it to the
+    end with no page waiting (for instance from a start-up thread); a page opening meanwhile waits
+    for it. An error leaves nothing stored, so the next call tries again.
+    """
+
+    def __init__(self, handler: Callable[..., Any], inputs: Sequence[Any]) -> None:
+        self._run = functools.partial(handler, *inputs)
+        self.streams = inspect.isgeneratorfunction(handler)
+        self._lock = threading.Lock()
+        self._done: list[Any] = []
+
+    def compute(self) -> Any:
+        """The example's final outputs, computed now unless they already were."""
+        with self._lock:
+            if not self._done:
+                result = self._run()
+                self._done.append(collections.deque(result, maxlen=1)[0] if self.streams else result)
+            return self._done[0]
+
+    def serve(self) -> Callable[[], Any]:
+        """The function a load event calls (a generator function when the handler streams)."""
+        if not self.streams:
+
+            def once() -> Any:
+                return self.compute()
+
+            return once
+
         def replay() -> Iterator[Any]:
-            if done:
-                yield done[0]
+            if self._done:
+                yield self._done[0]
                 return
-            with lock:
-                if done:
-                    yield done[0]
+            with self._lock:
+                if not self._done:
+                    last = None
+                    for last in self._run():
+                        yield last
+                    self._done.append(last)
                     return
-                last = None
-                for last in fn():
-                    yield last
-                done.append(last)
+            yield self._done[0]
 
         return replay
 
-    @functools.wraps(fn)
-    def once() -> Any:
-        with lock:
-            if not done:
-                done.append(fn())
-        return done[0]
 
-    return once
+def on_page_load(
+    handler: Callable[..., Any],
+    inputs: Sequence[Any],
+    outputs: Sequence[gr.components.Component],
+    *,
+    api_name: str,
+    after: Dependency | None = None,
+) -> Dependency:
+    """Run the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
 
-
-def figure_files(figure: Figure, stem: str) -> list[str]:
-    """Save `figure` as PNG and SVG in a fresh temporary folder; return both paths."""
-    folder = Path(tempfile.mkdtemp(prefix="seqdemo-"))
-    paths = []
-    for suffix in ("png", "svg"):
-        path = folder / f"{stem}.{suffix}"
-        figure.savefig(path, format=suffix, dpi=150, bbox_inches="tight")
-        paths.append(str(path))
-    return paths
-
-
-def error_html(message: str) -> str:
-    """A one-line error box for a panel that could not be computed."""
-    return f'<div class="sd-error">{html.escape(message)}</div>'
-
-
-def chip(text: str, kind: str = "", title: str = "") -> str:
-    """One token as a chip; `kind` is "", "special", "pad", "truncated", "overlap" or "unk"."""
-    tip = f' title="{html.escape(title)}"' if title else ""
-    return f'<span class="sd-chip {kind}"{tip}>{html.escape(text)}</span>'
-
-
-def chips(tokens: Sequence[str], kinds: Sequence[str] | None = None, titles: Sequence[str] | None = None) -> str:
-    """A wrapping row of token chips."""
-    kinds = kinds or [""] * len(tokens)
-    titles = titles or [""] * len(tokens)
-    body = "".join(chip(t, k, ti) for t, k, ti in zip(tokens, kinds, titles, strict=True))
-    return f'<div class="sd-chips">{body}</div>'
+    It is a `WorkedExample`: computed on first use, then served from memory. Its event takes no
+    inputs (the example's are fixed) and is public as `api_name`. Returns the event, to chain on.
+    """
+    example = WorkedExample(handler, inputs).serve()
+    if after is None:
+        return gr.on(None, example, outputs=list(outputs), api_name=api_name, show_progress="minimal")
+    return after.success(example, outputs=list(outputs), api_name=api_name, show_progress="minimal")

@@ -1,24 +1,23 @@
 """Tab 1, the length problem: texts in; words, tokens per tokenizer, chips and padding out.
 
-The tab opens on a worked example, computed when the page loads. Chips are capped per
-text (`MAX_CHIPS_PER_TEXT`) so a long text cannot flood the page; the counts never are.
+Widgets, the handler and their wiring; the HTML is drawn by `ui.views.lengths`. The tab opens
+on a worked example, run when the page loads.
 """
 
 from __future__ import annotations
 
-import functools
-import html
 from collections.abc import Sequence
 
 import gradio as gr
 
 from seqdemo.inputs import describe_limits, split_texts
-from seqdemo.lengths import BYTES, SPACE_MARK, SPECIAL, UNK, LengthReport, TokenizerLengths, measure_lengths
-from seqdemo.models import ROLES, ModelStore
+from seqdemo.lengths import measure_lengths
+from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
-from seqdemo.ui.components import chip, computed_once, figure_files, user_errors
+from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.figures import save_figure
+from seqdemo.ui.views.lengths import chips_html, summary_html, texts_html
 
-TOKENIZER_ROLES = ("bert", "roberta", "longformer")
 EXAMPLE_TEXTS = (
     "The cat sat on the mat.",
     "Tokenizers split rare words like pneumonoultramicroscopic into many pieces.",
@@ -26,8 +25,7 @@ EXAMPLE_TEXTS = (
     "Emoji cost tokens too 🙂🚀",
     "Привет, мир! こんにちは世界",
 )
-MAX_CHIPS_PER_TEXT = 256
-PREVIEW_CHARS = 90
+EXAMPLE_INPUTS = ("\n".join(EXAMPLE_TEXTS), ENCODER_ROLES, True)  # the handler's inputs, as the widgets start
 
 EXPLANATION = """\
 **What to look at.** Models count tokens, not words: a common word is one token, but rare words,
@@ -36,181 +34,22 @@ emoji and other scripts split into many pieces, and every text gains special tok
 text is padded to the longest: the grey slots in the padding picture are compute spent on nothing.
 """
 
-CHIP_CLASS = {SPECIAL: "special", UNK: "unk", BYTES: "bytes"}
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def _describe(name: str) -> str:
-    return ROLES[name].summary if name in ROLES else name
-
-
-def _longformer_note(report: LengthReport) -> str:
-    limits = {lengths.name: lengths.model_max_length for lengths in report.tokenizers}
-    note = (
-        "Longformer uses RoBERTa's byte-level BPE vocabulary, so it splits text into the same tokens; "
-        "what differs is how many it accepts"
-    )
-    if "roberta" in limits and "longformer" in limits:
-        same = report.same_tokens("roberta", "longformer")
-        note += f": {limits['longformer']:,} instead of {limits['roberta']:,}. "
-        note += (
-            "For these texts the token ids are identical."
-            if same
-            else "For these texts the token ids differ: these checkpoints do not share a vocabulary."
-        )
-    else:
-        note += ". Select both to compare them."
-    return f'<p class="sd-note">{note}</p>'
-
-
-def summary_html(report: LengthReport, offline: bool = False) -> str:
-    """Per tokenizer: min / max / mean tokens, padding to the longest, and texts over the limit."""
-    special = "" if report.add_special_tokens else " (special tokens not counted)"
-    rows = []
-    for lengths in report.tokenizers:
-        over = ", ".join(str(i + 1) for i in lengths.over_limit) or "none"
-        rows.append(
-            f'<tr><td class="rowhead" title="{html.escape(_describe(lengths.name))}">{html.escape(lengths.name)}</td>'
-            f"<td>{lengths.vocab_size:,}</td><td>{lengths.min_tokens:,}</td><td>{lengths.max_tokens:,}</td>"
-            f"<td>{lengths.mean_tokens:,.1f}</td><td>{lengths.padded_length:,}</td>"
-            f"<td>{lengths.pad_slots:,} / {lengths.total_slots:,}</td>"
-            f"<td><b>{lengths.padding_share:.0%}</b></td><td>{lengths.model_max_length:,}</td>"
-            f'<td class="{"over" if lengths.over_limit else ""}">{over}</td></tr>'
-        )
-    table = (
-        '<div class="sd-scroll"><table class="sd-grid sd-len-stats"><thead><tr>'
-        "<th>tokenizer</th><th>vocabulary</th><th>min tokens</th><th>max tokens</th><th>mean tokens</th>"
-        "<th>padded to</th><th>pad slots / all slots</th><th>padding share</th><th>model_max_length</th>"
-        f"<th>texts over it</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-    notes = [
-        f'<p class="sd-note">{_plural(len(report.texts), "text")}, token counts{special}. '
-        "Padding share = pad slots / all slots if this batch were padded to its longest text.</p>",
-        _longformer_note(report),
-    ]
-    for lengths in report.tokenizers:
-        if lengths.over_limit:
-            which = ", ".join(str(i + 1) for i in lengths.over_limit)
-            notes.append(
-                f'<p class="sd-error">{html.escape(lengths.name)}: text {which} is longer than model_max_length '
-                f"({lengths.model_max_length:,} tokens with special tokens): the model would have to truncate it.</p>"
-            )
-    if offline:
-        notes.append(
-            '<p class="sd-note">Offline kit: these tokenizers were trained on this machine on a small corpus, '
-            "with much smaller vocabularies than the Hub checkpoints, so words split into more pieces than "
-            "they would there.</p>"
-        )
-    return table + "".join(notes)
-
-
-def texts_html(report: LengthReport) -> str:
-    """One row per text: a preview, its words, characters and tokens per tokenizer."""
-    head = "".join(f"<th>{html.escape(name)} tokens</th>" for name in report.names)
-    rows = []
-    for i, text in enumerate(report.texts):
-        preview = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
-        cells = []
-        for lengths in report.tokenizers:
-            count = lengths.texts[i].count
-            over = i in lengths.over_limit
-            mark = f" ⚠ &gt; {lengths.model_max_length:,}" if over else ""
-            cells.append(f'<td class="{"over" if over else ""}">{count:,}{mark}</td>')
-        rows.append(
-            f'<tr><td class="rowhead">{i + 1}</td><td class="sd-len-text" title="{html.escape(text[:500])}">'
-            f"{html.escape(preview)}</td><td>{report.words[i]:,}</td><td>{report.chars[i]:,}</td>{''.join(cells)}</tr>"
-        )
-    return (
-        '<div class="sd-scroll"><table class="sd-grid sd-len-texts"><thead><tr><th>#</th><th>text</th>'
-        f"<th>words</th><th>characters</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        '<p class="sd-note">Words are separated by whitespace; characters are Unicode code points.</p>'
-    )
-
-
-def _token_row(lengths: TokenizerLengths, index: int, source: str) -> str:
-    text = lengths.texts[index]
-    shown = min(text.count, MAX_CHIPS_PER_TEXT)
-    pieces = []
-    for k in range(shown):
-        kind, (start, end) = text.kinds[k], text.offset_mapping[k]
-        title = f"id {text.ids[k]} · token {text.tokens[k]}"
-        if kind in (UNK, BYTES) and end > start:
-            title += f" · from “{source[start:end]}”"
-        pieces.append(chip(text.readable[k], CHIP_CLASS.get(kind, ""), title))
-    pad = int(lengths.pad_counts[index])
-    if pad:
-        pieces.append(
-            chip(f"{lengths.pad_token} ×{pad}", "pad", f"padding to the longest text ({lengths.padded_length})")
-        )
-    if shown < text.count:
-        pieces.append(f'<span class="sd-note">showing {shown} of {text.count:,} tokens</span>')
-    return f'<div class="sd-chips">{"".join(pieces)}</div>'
-
-
-def legend_html(report: LengthReport) -> str:
-    """What the chip colours and markers mean; markers only for the tokenizer families shown."""
-    byte_level = any(lengths.byte_level for lengths in report.tokenizers)
-    wordpiece = not all(lengths.byte_level for lengths in report.tokenizers)
-    markers = [
-        f"{SPACE_MARK} = a space before the token (byte-level BPE writes it <code>Ġ</code>)" if byte_level else "",
-        "<code>##</code> = continues the previous word (WordPiece)" if wordpiece else "",
-        "⟨E6⟩ = one byte of a character whose bytes are spread over several tokens" if byte_level else "",
-        "hover a chip for its id and where it came from",
-    ]
-    return (
-        '<div class="sd-legend sd-note">'
-        + chip("token")
-        + chip("special", "special", "special token added by the tokenizer")
-        + chip("unknown", "unk", "unknown: the vocabulary has no piece for this character")
-        + (chip("⟨F0⟩⟨9F⟩", "bytes", "bytes of one character split across tokens") if byte_level else "")
-        + chip("padding ×3", "pad", "padding to the longest text")
-        + "<br>"
-        + " · ".join(marker for marker in markers if marker)
-        + ".</div>"
-    )
-
-
-def chips_html(report: LengthReport) -> str:
-    """Every text's tokens as chips, one row per tokenizer; a row equal to an earlier one is named, not repeated."""
-    blocks = [legend_html(report)]
-    for i, source in enumerate(report.texts):
-        rows, seen = [], {}
-        for lengths in report.tokenizers:
-            text = lengths.texts[i]
-            label = f'<div class="sd-len-name">{html.escape(lengths.name)} · {_plural(text.count, "token")}</div>'
-            if text.ids in seen:
-                body = f'<div class="sd-note">the same tokens as {html.escape(seen[text.ids])}</div>'
-            else:
-                seen[text.ids] = lengths.name
-                body = _token_row(lengths, i, source)
-            rows.append(f'<div class="sd-len-row">{label}{body}</div>')
-        head = (
-            f'<div class="sd-len-head">Text {i + 1} · {_plural(report.words[i], "word")} · '
-            f"{_plural(report.chars[i], 'character')}</div>"
-        )
-        blocks.append(f'<div class="sd-len-block">{head}{"".join(rows)}</div>')
-    return "".join(blocks)
-
-
+@user_errors("measuring the texts")
 def measure_texts(
     raw_texts: str | None, roles: Sequence[str] | None, count_special_tokens: bool, *, store: ModelStore
 ) -> tuple[str, str, str, list[str], str, str]:
     """The tab's handler: (summary, counts PNG, padding PNG, PNG and SVG files, per-text table, chips)."""
     texts = split_texts(raw_texts)
-    tokenizers = {role: store.tokenizer(role) for role in TOKENIZER_ROLES if role in (roles or ())}
+    tokenizers = {role: store.tokenizer(role) for role in ENCODER_ROLES if role in (roles or ())}
     report = measure_lengths(texts, tokenizers, add_special_tokens=count_special_tokens)
-    counts_files = figure_files(plot_token_counts(report), "token-counts")
-    padding_files = figure_files(plot_padding_grid(report), "padding-grid")
-    offline = store.source.mode == "offline"
-    # The figures are shown from their saved PNGs: drawing each once more for display costs a quarter second.
+    counts = save_figure(plot_token_counts(report), "token-counts")
+    padding = save_figure(plot_padding_grid(report), "padding-grid")
     return (
-        summary_html(report, offline),
-        counts_files[0],
-        padding_files[0],
-        counts_files + padding_files,
+        summary_html(report, offline=store.source.mode == "offline"),
+        counts.png,
+        padding.png,
+        counts.downloads + padding.downloads,
         texts_html(report),
         chips_html(report),
     )
@@ -222,19 +61,15 @@ def build(store: ModelStore) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             texts = gr.Textbox(
-                value="\n".join(EXAMPLE_TEXTS),
-                lines=6,
-                max_lines=16,
-                label="Texts, one per line",
-                info=describe_limits(),
+                value=EXAMPLE_INPUTS[0], lines=6, max_lines=16, label="Texts, one per line", info=describe_limits()
             )
         with gr.Column(scale=1, min_width=260):
             roles = gr.CheckboxGroup(
-                choices=[(ROLES[role].summary, role) for role in TOKENIZER_ROLES],
-                value=list(TOKENIZER_ROLES),
+                choices=[(ROLES[role].summary, role) for role in ENCODER_ROLES],
+                value=list(EXAMPLE_INPUTS[1]),
                 label="Tokenizers",
             )
-            count_special = gr.Checkbox(value=True, label="Count special tokens ([CLS] [SEP], <s> </s>)")
+            count_special = gr.Checkbox(value=EXAMPLE_INPUTS[2], label="Count special tokens ([CLS] [SEP], <s> </s>)")
             run = gr.Button("Measure", variant="primary")
     summary = gr.HTML()
     with gr.Row(equal_height=False):
@@ -248,22 +83,8 @@ def build(store: ModelStore) -> None:
     with gr.Accordion("The tokens themselves", open=True):
         token_chips = gr.HTML()
 
-    handler = user_errors(functools.partial(measure_texts, store=store))
     outputs = [summary, counts_plot, padding_plot, downloads, per_text, token_chips]
-    gr.on(
-        [run.click, roles.change, count_special.change],
-        handler,
-        inputs=[texts, roles, count_special],
-        outputs=outputs,
-        api_name="measure_lengths",
-    )
-    # The example is the same for every visitor: computed by the first page load, then served from memory.
-    example = computed_once(lambda: handler("\n".join(EXAMPLE_TEXTS), list(TOKENIZER_ROLES), True))
-    # No inputs and no triggers: runs when the page loads, for the example already in the box.
-    gr.on(
-        None,
-        example,
-        outputs=outputs,
-        api_name="measure_lengths_example",
-        show_progress="minimal",
-    )
+    triggers = [run.click, roles.change, count_special.change]
+    handler = bind(measure_texts, store)
+    gr.on(triggers, handler, [texts, roles, count_special], outputs, api_name="measure_lengths")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example")

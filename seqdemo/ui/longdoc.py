@@ -1,47 +1,56 @@
 """Tab 4, long documents: RoBERTa's truncation strategies against Longformer, and the needle sweep.
 
-Both handlers are generators: each strategy's result is shown as soon as it is ready, the
-cheap ones first. The windows in force are read from the loaded classifiers, never assumed,
-so the same tab explains the Hub pair (512 / 4096 tokens) and the smaller offline pair.
+Both comparisons stream: each strategy's result is shown as soon as it is ready, the cheap
+ones first. The windows in force are read from the loaded classifiers, never assumed; the
+HTML is drawn by `ui.views.longdoc`.
 """
 
 from __future__ import annotations
 
-import functools
-import html
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import gradio as gr
 
+from seqdemo.errors import InputError
+from seqdemo.inputs import MAX_DOCUMENT_CHARS, check_document
 from seqdemo.longdoc import (
     AGGREGATIONS,
+    LONG_DOCUMENT_STRATEGIES,
     LONG_ROLE,
-    MAX_DOCUMENT_CHARS,
     MAX_SWEEP_POSITIONS,
     SHORT_ROLE,
-    STRATEGIES,
-    TIMED_RUNS,
     Classifier,
-    NeedleSweep,
     StrategyResult,
     StrategySettings,
-    check_document,
     chosen_strategies,
-    compare_strategies,
+    compare_long_document_strategies,
     encode_document,
     load_pair,
     read_document_file,
     sweep_needle,
     warm_up,
 )
-from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_documents, sweep_document
-from seqdemo.models import ROLES, ModelStore
-from seqdemo.plots.longdoc import LABEL_COLORS, plot_needle_sweep, plot_showdown
-from seqdemo.ui.components import computed_once, figure_files, user_errors
+from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_document, sweep_document
+from seqdemo.models import ModelStore
+from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
+from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.figures import save_figure
+from seqdemo.ui.views.longdoc import (
+    document_notes,
+    example_note_html,
+    limits_markdown,
+    results_table,
+    status_html,
+    sweep_status_html,
+)
 
 SWEEP_SOURCES = ("shipped filler", "the document above")
 DEFAULT_POSITIONS = 12
+# The sliders' bounds are the loaded short classifier's window, set when the page opens (`worked_example`). Before
+# that no window is known: they start at a ceiling no window here reaches, the longest document the tab takes, and
+# the backend refuses, in a sentence naming the window, a head or stride the loaded classifier cannot take.
+TOKENS_CEILING = MAX_DOCUMENT_CHARS
 
 EXPLANATION = """\
 **What to look at.** A classifier reads at most its window of tokens; the rest of the document is cut
@@ -49,112 +58,36 @@ off before the model runs. Each row below shades the tokens a strategy let the m
 it answered: when the verdict lies outside the shaded part, the model can only guess. The needle sweep
 moves one decisive passage through a document and measures that cliff.
 """
+Pair = dict[str, Classifier]
 
 
 def _count_tokens(classifier: Classifier) -> Callable[[str], int]:
     return lambda text: len(encode_document(text, classifier.tokenizer))
 
 
-def limits_markdown(pair: dict[str, Classifier], offline: bool) -> str:
-    """The windows in force, in one sentence, read from the loaded models."""
-    short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
-    text = (
-        f"**Windows in force:** `{short.role}` reads {short.max_length:,} tokens per sequence "
-        f"({short.budget:,} of the document, plus `<s>` and `</s>`); `{long.role}` reads {long.max_length:,} "
-        f"({long.budget:,})"
-    )
-    if long.attention_window:
-        text += (
-            f" with a local attention window of {long.attention_window:,}, so its input is padded to a multiple "
-            f"of {long.attention_window:,}"
-        )
-    text += f". Labels: {', '.join(short.label_names)}."
-    if offline:
-        text += (
-            " These are the offline pair, trained on this machine on a synthetic task (plot summary with one "
-            f"decisive passage). On the Hub: {ROLES[SHORT_ROLE].summary}; {ROLES[LONG_ROLE].summary}."
-        )
-    return text
+def _example(name: str, pair: Pair) -> str:
+    short = pair[SHORT_ROLE]
+    return example_document(name, _count_tokens(short), short.budget, pair[LONG_ROLE].budget)
 
 
+@user_errors("loading the example")
 def example_text(name: str, *, store: ModelStore) -> tuple[str, str]:
     """(the example's text, its note) for the example called `name`."""
-    if name not in EXAMPLE_NOTES:
-        raise ValueError(f"Unknown example {name!r}: choose one of {', '.join(EXAMPLE_NOTES)}.")
-    pair = load_pair(store)
-    short = pair[SHORT_ROLE]
-    texts = example_documents(_count_tokens(short), short.budget, pair[LONG_ROLE].budget)
-    return texts[name], f'<p class="sd-note">{html.escape(EXAMPLE_NOTES[name])}</p>'
+    return _example(name, load_pair(store)), example_note_html(name)
 
 
+@user_errors("reading the file")
 def upload_text(path: str | None) -> str:
     """The uploaded file's text, for the document box."""
     if not path:
-        raise ValueError("No file was uploaded.")
+        raise InputError("No file was uploaded.")
     return read_document_file(path)
 
 
-def _memory(result: StrategyResult) -> str:
-    return "–" if result.peak_memory_bytes is None else f"{result.peak_memory_bytes / 2**20:,.1f} MiB"
+Comparison = tuple[str, str | None, str, list[str], str]  # status, showdown PNG, results table, files, notes
 
 
-def results_table(results: Sequence[StrategyResult]) -> str:
-    """One row per strategy: answer, tokens read and processed, sequences, latency, peak memory."""
-    rows = []
-    for result in results:
-        index = result.label_names.index(result.label)
-        dot = f'<span class="sd-longdoc-dot" style="background:{LABEL_COLORS[index % len(LABEL_COLORS)]}"></span>'
-        rows.append(
-            f'<tr><td class="rowhead">{html.escape(result.title)}</td><td>{html.escape(result.role)} '
-            f"({result.max_length:,})</td><td>{dot}{html.escape(result.label)}</td>"
-            f"<td>{result.probabilities.max():.3f}</td>"
-            f"<td>{result.tokens_seen:,} / {result.document_tokens:,}</td><td>{len(result.sequence_logits)}</td>"
-            f"<td>{result.tokens_processed:,}</td><td>{result.latency_s * 1000:,.0f} ms</td>"
-            f"<td>{_memory(result)}</td></tr>"
-        )
-    method = next((result.memory_method for result in results if result.memory_method), "")
-    return (
-        '<div class="sd-scroll"><table class="sd-grid sd-longdoc-table"><thead><tr><th>strategy</th>'
-        "<th>model (max tokens)</th><th>label</th><th>probability</th><th>document tokens read</th>"
-        "<th>sequences</th><th>tokens processed</th><th>latency</th><th>peak memory</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-        '<p class="sd-note">Tokens processed counts every slot the model computed: <code>&lt;s&gt;</code>, '
-        "<code>&lt;/s&gt;</code> and padding included (Longformer pads to a multiple of its attention window). "
-        f"Latency: building the batches and the forward passes, the faster of {TIMED_RUNS} runs. Peak memory: "
-        f"the most tensor memory alive at once beyond the model's weights, measured with {html.escape(method)}.</p>"
-    )
-
-
-def document_notes(document: str, results: Sequence[StrategyResult], pair: dict[str, Classifier]) -> str:
-    """What the user should know about this document's length: it fits everywhere, or Longformer cuts it."""
-    notes = []
-    short = next((result for result in results if result.role == SHORT_ROLE), None)
-    if short is not None and short.sees_everything:
-        notes.append(
-            f"The whole document ({short.document_tokens:,} tokens) fits in the short window "
-            f"({pair[SHORT_ROLE].budget:,}): every strategy reads all of it, so the short classifier's strategies "
-            "agree exactly."
-        )
-    long = next((result for result in results if result.key == "longformer"), None)
-    if long is not None and not long.sees_everything:
-        cut = long.seen[0][1]
-        tokens = encode_document(document, pair[LONG_ROLE].tokenizer)
-        start = int(tokens.offset_mapping[cut, 0])
-        snippet = " ".join(document[start : start + 60].split())
-        notes.append(
-            f"The document has {long.document_tokens:,} tokens; Longformer reads the first {cut:,} and truncates "
-            f"the rest, from token {cut:,} (character {start:,}: “{snippet}…”) on."
-        )
-    return "".join(f'<p class="sd-note">{html.escape(note)}</p>' for note in notes)
-
-
-def _status(done: Sequence[str], keys: Sequence[str], verb: str) -> str:
-    waiting = [STRATEGIES[key].title for key in keys if key not in done]
-    if not waiting:
-        return f'<p class="sd-note">Done: {len(done)} of {len(keys)}.</p>'
-    return f'<p class="sd-note">⏳ {verb} {html.escape(waiting[0])}… ({len(done)} of {len(keys)} done)</p>'
-
-
+@user_errors("comparing the strategies")
 def compare_document(
     document: str | None,
     strategies: Sequence[str] | None,
@@ -163,75 +96,57 @@ def compare_document(
     aggregation: str,
     *,
     store: ModelStore,
-) -> Iterator[tuple[str, str | None, str, list[str], str]]:
-    """The comparison, streamed: (status, showdown PNG, results table, PNG and SVG files, notes) after each strategy."""
+    pair: Pair | None = None,
+) -> Iterator[Comparison]:
+    """The comparison, streamed: (status, showdown PNG, results table, PNG and SVG files, notes) after each strategy.
+
+    `pair` is the store's classifiers when the caller has loaded them already.
+    """
+    pair = pair or load_pair(store)
     keys = chosen_strategies(list(strategies or []))
     document = check_document(document)  # stripped, so the notes' offsets match the results'
-    pair = load_pair(store)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
     results: list[StrategyResult] = []
-    yield _status([], keys, "running"), None, "", [], ""
-    for result in compare_strategies(document, keys, pair, settings):
+    yield status_html([], keys, "running"), None, "", [], ""
+    for result in compare_long_document_strategies(document, keys, pair, settings):
         results.append(result)
-        files = figure_files(plot_showdown(results), "long-documents")
-        done = [result.key for result in results]
+        figure = save_figure(plot_showdown(results), "long-documents")
         yield (
-            _status(done, keys, "running"),
-            files[0],
+            status_html([result.key for result in results], keys, "running"),
+            figure.png,
             results_table(results),
-            files,
-            document_notes(document, results, pair),
+            figure.downloads,
+            document_notes(document, results, pair[SHORT_ROLE].budget),
         )
 
 
+@user_errors("running the worked example")
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
     """On page load: the windows in force, slider ranges, the first example, and its comparison streamed.
 
-    The models are warmed up first: this is often the process's first use of them.
+    The pair is loaded once and warmed up first: this is often the process's first use of it.
     """
     pair = load_pair(store)
     for classifier in pair.values():
         warm_up(classifier)
     budget = pair[SHORT_ROLE].budget
-    text, note = example_text(LATE, store=store)
+    text = _example(LATE, pair)
     setup = (
         limits_markdown(pair, store.source.mode == "offline"),
         gr.Slider(maximum=budget, value=budget // 4),
         gr.Slider(maximum=budget - 1, value=budget // 4),
         text,
-        note,
+        example_note_html(LATE),
     )
-    for outputs in compare_document(text, list(STRATEGIES), budget // 4, budget // 4, "mean", store=store):
+    strategies = list(LONG_DOCUMENT_STRATEGIES)
+    for outputs in compare_document(text, strategies, budget // 4, budget // 4, "mean", store=store, pair=pair):
         yield *setup, *outputs
 
 
-def sweep_example(*, store: ModelStore) -> Iterator[tuple[str, str | None, list[str]]]:
-    """The shipped passage swept through the shipped filler with every strategy, at the tab's defaults."""
-    budget = load_pair(store)[SHORT_ROLE].budget
-    yield from run_sweep(
-        SWEEP_PASSAGE,
-        SWEEP_SOURCES[0],
-        None,
-        DEFAULT_POSITIONS,
-        list(STRATEGIES),
-        budget // 4,
-        budget // 4,
-        "mean",
-        store=store,
-    )
+Sweep = tuple[str, str | None, list[str]]  # status, sweep PNG, files
 
 
-def _sweep_status(sweep: NeedleSweep | None, keys: Sequence[str]) -> str:
-    if sweep is None:
-        return _status([], keys, "sweeping with")
-    label = html.escape(sweep.passage_label)
-    return _status(list(sweep.probabilities), keys, "sweeping with") + (
-        f'<p class="sd-note">On its own the passage reads as <b>{label}</b> (p = {sweep.passage_probability:.2f} '
-        f"from the short classifier); the curves show P({label}) for each of the {len(sweep.positions)} documents "
-        "with the passage inserted.</p>"
-    )
-
-
+@user_errors("running the needle sweep")
 def run_sweep(
     passage: str | None,
     source: str,
@@ -243,18 +158,32 @@ def run_sweep(
     aggregation: str,
     *,
     store: ModelStore,
-) -> Iterator[tuple[str, str | None, list[str]]]:
-    """The needle sweep, streamed: (status, sweep PNG, PNG and SVG files) after each strategy."""
+    pair: Pair | None = None,
+) -> Iterator[Sweep]:
+    """The needle sweep, streamed: (status, sweep PNG, PNG and SVG files) after each strategy.
+
+    `pair` is the store's classifiers when the caller has loaded them already.
+    """
+    pair = pair or load_pair(store)
     keys = chosen_strategies(list(strategies or []))
-    pair = load_pair(store)
     short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
     if source == SWEEP_SOURCES[0]:
         document = sweep_document(_count_tokens(short), short.budget, long.budget)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
-    yield _sweep_status(None, keys), None, []
+    yield sweep_status_html(None, keys), None, []
     for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
-        files = figure_files(plot_needle_sweep(sweep), "needle-sweep")
-        yield _sweep_status(sweep, keys), files[0], files
+        figure = save_figure(plot_needle_sweep(sweep), "needle-sweep")
+        yield sweep_status_html(sweep, keys), figure.png, figure.downloads
+
+
+@user_errors("running the worked sweep")
+def sweep_example(*, store: ModelStore) -> Iterator[Sweep]:
+    """The shipped passage swept through the shipped filler with every strategy, at the tab's defaults."""
+    quarter = load_pair(store)[SHORT_ROLE].budget // 4
+    strategies = list(LONG_DOCUMENT_STRATEGIES)
+    yield from run_sweep(
+        SWEEP_PASSAGE, SWEEP_SOURCES[0], None, DEFAULT_POSITIONS, strategies, quarter, quarter, "mean", store=store
+    )
 
 
 def build(store: ModelStore) -> None:
@@ -274,15 +203,15 @@ def build(store: ModelStore) -> None:
             upload = gr.UploadButton("Upload a .txt or .md file", file_types=[".txt", ".md"], size="sm")
         with gr.Column(scale=2, min_width=300):
             strategies = gr.CheckboxGroup(
-                choices=[(strategy.title, key) for key, strategy in STRATEGIES.items()],
-                value=list(STRATEGIES),
+                choices=[(strategy.title, key) for key, strategy in LONG_DOCUMENT_STRATEGIES.items()],
+                value=list(LONG_DOCUMENT_STRATEGIES),
                 label="Strategies",
             )
             head_tokens = gr.Slider(
-                0, 510, value=127, step=1, label="head + tail: tokens from the head (rest from the tail)"
+                0, TOKENS_CEILING, value=0, step=1, label="head + tail: tokens from the head (rest from the tail)"
             )
             stride = gr.Slider(
-                0, 509, value=127, step=1, label="sliding windows: stride (tokens neighbouring windows share)"
+                0, TOKENS_CEILING, value=0, step=1, label="sliding windows: stride (tokens neighbouring windows share)"
             )
             aggregation = gr.Radio(list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by")
             run = gr.Button("Compare strategies", variant="primary")
@@ -317,36 +246,13 @@ def build(store: ModelStore) -> None:
         sweep_downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
 
     compare_outputs = [status, showdown, table, downloads, notes]
+    sweep_outputs = [sweep_status, sweep_plot, sweep_downloads]
     knobs = [strategies, head_tokens, stride, aggregation]
-    run.click(
-        user_errors(functools.partial(compare_document, store=store)),
-        inputs=[document, *knobs],
-        outputs=compare_outputs,
-        api_name="compare_strategies",
-    )
-    example.input(
-        user_errors(functools.partial(example_text, store=store)),
-        inputs=example,
-        outputs=[document, example_note],
-        api_name="longdoc_example",
-    )
-    upload.upload(user_errors(upload_text), inputs=upload, outputs=document, api_name="longdoc_upload")
-    sweep.click(
-        user_errors(functools.partial(run_sweep, store=store)),
-        inputs=[passage, source, document, positions, *knobs],
-        outputs=[sweep_status, sweep_plot, sweep_downloads],
-        api_name="needle_sweep",
-    )
-    # No inputs and no triggers: runs when the page loads; computed once per process.
-    gr.on(
-        None,
-        computed_once(user_errors(functools.partial(worked_example, store=store))),
-        outputs=[limits, head_tokens, stride, document, example_note, *compare_outputs],
-        api_name="longdoc_worked_example",
-        show_progress="minimal",
-    ).success(
-        computed_once(user_errors(functools.partial(sweep_example, store=store))),
-        outputs=[sweep_status, sweep_plot, sweep_downloads],
-        api_name="needle_sweep_example",
-        show_progress="minimal",
-    )
+    run.click(bind(compare_document, store), [document, *knobs], compare_outputs, api_name="compare_strategies")
+    example.input(bind(example_text, store), example, [document, example_note], api_name="longdoc_example")
+    upload.upload(upload_text, upload, document, api_name="longdoc_upload")
+    sweep_inputs = [passage, source, document, positions, *knobs]
+    sweep.click(bind(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
+    example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
+    comparison = on_page_load(bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example")
+    on_page_load(bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison)

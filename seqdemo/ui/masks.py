@@ -1,42 +1,43 @@
 """Tab 3, attention masks: the batch mask, one example's key mask, and the proof that it works.
 
-The tab opens on a worked example computed when the page loads. Every number comes from
-running the chosen model now: each text alone, the padded batch with and without the
-attention_mask, left padding, and GPT-2's batched generation.
+The tab opens on a worked example run when the page loads. Every number comes from running the
+chosen model now: each text alone, the padded batch with and without the attention_mask, left
+padding, and GPT-2's batched generation. The HTML is drawn by `ui.views.masks`.
 """
 
 from __future__ import annotations
 
-import functools
-import html
 from collections.abc import Sequence
 
 import gradio as gr
-import numpy as np
 
 from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.masks import (
-    BatchRun,
-    GenerationComparison,
-    MaskProof,
-    PaddedBatch,
     attention_key_mask,
     compare_batched_generation,
-    pad_batch,
+    pad_tokenized_texts,
     prove_mask,
     tokenize_texts,
 )
-from seqdemo.models import ROLES, ModelStore
+from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
-from seqdemo.ui.components import computed_once, figure_files, user_errors
+from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.figures import SavedFigure, save_figure
+from seqdemo.ui.views.masks import (
+    generation_html,
+    generation_prompts_html,
+    notes_html,
+    positions_html,
+    preview,
+    proof_header_html,
+    proof_table_html,
+    token_grid,
+)
 
-PROOF_ROLES = ("bert", "roberta", "longformer")
 DEFAULT_ROLE = "bert"  # its position ids ignore padding, so left padding visibly breaks it
 DEFAULT_NEW_TOKENS = 5
 GENERATION_ROLE = "decoder"
 MAX_TEXTS = 8
-MAX_GRID_COLUMNS = 48  # positions shown in the token grids; the rest are counted
-PREVIEW_CHARS = 48
 EXAMPLE_TEXTS = (
     "The cat sat on the mat.",
     "I loved this film.",
@@ -44,6 +45,7 @@ EXAMPLE_TEXTS = (
     "Terrible.",
     "A quiet restaurant with friendly staff, fresh bread and a view of the river at sunset.",
 )
+EXAMPLE_INPUTS = ("\n".join(EXAMPLE_TEXTS), DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS)  # as the widgets start
 
 EXPLANATION = """\
 **What to look at.** A padded batch is only correct if the model ignores the pads. Below, the
@@ -86,172 +88,28 @@ of tokens. This holds as much for the offline kit's random weights as for the tr
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(ROLES[role].summary.split(" · ")[0], role) for role in PROOF_ROLES]
-
-
-def _preview(text: str) -> str:
-    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
-
-
-def _delta(value: float, tolerance: float) -> str:
-    shown = "0" if value == 0 else f"{value:.1e}"
-    return f'<td class="{"sd-ok" if value <= tolerance else "sd-bad"}">{shown}</td>'
-
-
-def _verdict(matches: bool) -> str:
-    return '<td class="sd-ok">✓ same</td>' if matches else '<td class="sd-bad">✗ differs</td>'
-
-
-def token_grid(batch: PaddedBatch, values: np.ndarray, value_name: str, verdicts: Sequence[str] = ()) -> str:
-    """A table, one row per text: each cell a token with `values[row, column]` under it.
-
-    Real tokens are blue, special tokens violet, pads grey. `verdicts` adds a column of
-    ready-made `<td>` cells after the row names, where a wide grid cannot scroll it away.
-    """
-    seq = batch.input_ids.shape[1]
-    shown = min(seq, MAX_GRID_COLUMNS)
-    head = "".join(f"<th>{column}</th>" for column in range(shown))
-    extra = "<th>vs. alone</th>" if verdicts else ""
-    more = f"<th>+{seq - shown}</th>" if shown < seq else ""
-    rows = []
-    for row, tokens in enumerate(batch.tokens):
-        cells = []
-        for column in range(shown):
-            token, value = tokens[column], values[row, column]
-            kind = "pad" if not batch.attention_mask[row, column] else "real"
-            kind = "special" if batch.special_tokens_mask[row, column] else kind
-            cells.append(
-                f'<td class="{kind}" title="input_ids {batch.input_ids[row, column]}">'
-                f'<span class="sd-mask-token">{html.escape(token)}</span><br><b>{value}</b></td>'
-            )
-        tail = "<td>…</td>" if more else ""
-        verdict = verdicts[row] if verdicts else ""
-        rows.append(f'<tr><td class="rowhead">text {row + 1}</td>{verdict}{"".join(cells)}{tail}</tr>')
-    return (
-        f'<div class="sd-scroll"><table class="sd-grid sd-mask-grid"><thead><tr><th>{html.escape(value_name)}</th>'
-        f"{extra}{head}{more}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def notes_html(notes: Sequence[str]) -> str:
-    return "".join(f'<p class="sd-note sd-mask-flag">{html.escape(note)}</p>' for note in notes)
-
-
-def proof_header_html(proof: MaskProof, role: str, store: ModelStore) -> str:
-    """Which model ran where, in which dtype, and the tolerance used to call a |Δ| noise."""
-    source = store.checkpoint(role) if store.source.mode == "hub" else "offline kit, random weights"
-    return (
-        f'<p class="sd-note">Model <b>{html.escape(role)}</b> ({html.escape(source)}) on '
-        f"{html.escape(store.device.description)}. A max |Δ| at or below <b>{proof.tolerance:.0e}</b>, the "
-        f"tolerance for {proof.dtype}, counts as float noise: running the same numbers in a different batch "
-        "shape moves them by about 1e-7 to 1e-6 in float32. The base models here have no classification "
-        "head, so there are no logits or labels to compare: the pooled embedding is what a head would read.</p>"
-    )
-
-
-def proof_table_html(proof: MaskProof) -> str:
-    """Per text: max |Δ| against the text alone, green within tolerance, red beyond it."""
-    tol = proof.tolerance
-    masked, unmasked = proof.masked, proof.unmasked
-    rows = []
-    for i, length in enumerate(proof.tokenized.lengths):
-        pads = int((masked.batch.attention_mask[i] == 0).sum())
-        pad_max = f"{masked.pad_hidden_max[i]:.2f}" if pads else "—"
-        rows.append(
-            f'<tr><td class="rowhead">text {i + 1}</td><td>{length}</td><td>{pads}</td>'
-            + _delta(masked.hidden_delta[i], tol)
-            + _delta(unmasked.hidden_delta[i], tol)
-            + _delta(masked.pooled_delta[i], tol)
-            + _delta(unmasked.pooled_delta[i], tol)
-            + _delta(masked.mean_all_delta[i], tol)
-            + f"<td>{pad_max}</td></tr>"
-        )
-    return (
-        '<div class="sd-scroll"><table class="sd-grid sd-mask-proof"><thead>'
-        '<tr><th rowspan="2">text</th><th rowspan="2">tokens</th><th rowspan="2">pads</th>'
-        '<th colspan="2">last hidden states, real tokens</th><th colspan="3">mean-pooled sentence embedding</th>'
-        '<th rowspan="2">max |h| at pads in (b)</th></tr>'
-        "<tr><th>(b) with mask</th><th>(c) no mask</th><th>(b) masked mean</th><th>(c) masked mean</th>"
-        f"<th>(b) plain mean</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        '<p class="sd-note">Each cell: max |Δ| against the same text run alone, unpadded (a).</p>'
-    )
-
-
-def _side_html(proof: MaskProof, run: BatchRun, title: str) -> str:
-    verdicts = [_verdict(bool(match)) for match in proof.matches(run)]
-    grid = token_grid(run.batch, run.position_ids, "position_ids", verdicts)
-    return f'<div class="sd-mask-side"><h4>{title}</h4>{grid}</div>'
-
-
-def positions_html(proof: MaskProof) -> str:
-    """The position ids the model built for right and left padding, and whether outputs match (a)."""
-    return (
-        _side_html(proof, proof.masked, "padding_side = right (with attention_mask)")
-        + _side_html(proof, proof.left, "padding_side = left (with attention_mask)")
-        + '<p class="sd-note">vs. alone: last hidden states of the real tokens against the text run alone, '
-        f"within {proof.tolerance:.0e}.</p>"
-    )
-
-
-def _ids_cell(ids: np.ndarray, reference: np.ndarray, tokens: Sequence[str]) -> str:
-    pieces = []
-    for token_id, expected, token in zip(ids, reference, tokens, strict=True):
-        kind = "" if token_id == expected else "sd-bad"
-        pieces.append(f'<span class="sd-gen-id {kind}" title="{html.escape(token)}">{token_id}</span>')
-    return f"<td>{''.join(pieces)}</td>"
-
-
-def generation_html(comparison: GenerationComparison, texts: Sequence[str], store: ModelStore) -> str:
-    """Generated token ids side by side; ids that differ from the one-at-a-time run in red."""
-    tokenizer = store.tokenizer(GENERATION_ROLE)
-    rows = []
-    for i, text in enumerate(texts):
-        alone = comparison.alone[i]
-        cells = [
-            _ids_cell(ids, alone, tokenizer.convert_ids_to_tokens(ids.tolist()))
-            for ids in (alone, comparison.left[i], comparison.right[i])
-        ]
-        rows.append(
-            f'<tr><td class="rowhead" title="{html.escape(text)}">{i + 1} · {html.escape(_preview(text))}</td>'
-            f"<td>{comparison.tokenized.lengths[i]}</td>{cells[0]}{cells[1]}{_verdict(bool(comparison.left_matches[i]))}"
-            f"{cells[2]}{_verdict(bool(comparison.right_matches[i]))}</tr>"
-        )
-    kit = (
-        " The offline kit's GPT-2 has random weights, so its continuations are nonsense (often one token "
-        "repeated): what matters is whether the runs agree."
-        if store.source.mode == "offline"
-        else ""
-    )
-    return (
-        '<div class="sd-scroll"><table class="sd-grid sd-mask-gen"><thead><tr><th>prompt</th><th>tokens</th>'
-        "<th>one at a time</th><th>left-padded batch</th><th></th><th>right-padded batch</th><th></th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-        f'<p class="sd-note">Generated token ids; hover an id for its token.{kit}</p>'
-    )
-
-
-def generation_prompts_html(comparison: GenerationComparison) -> str:
-    """The padded prompts with the position ids `generate` built from their attention_mask."""
-    left = token_grid(comparison.left_batch, comparison.left_position_ids, "position_ids")
-    right = token_grid(comparison.right_batch, comparison.right_position_ids, "position_ids")
-    return f"<h4>padding_side = left</h4>{left}<h4>padding_side = right</h4>{right}"
+    return [(ROLES[role].summary.split(" · ")[0], role) for role in ENCODER_ROLES]
 
 
 def _example_choices(texts: Sequence[str]) -> list[tuple[str, int]]:
-    return [(f"text {i + 1} · {_preview(text)}", i) for i, text in enumerate(texts)]
+    return [(f"text {i + 1} · {preview(text)}", i) for i, text in enumerate(texts)]
 
 
+def _key_mask_figure(texts: Sequence[str], role: str, index: int, store: ModelStore) -> SavedFigure:
+    tokenizer = store.tokenizer(role)
+    batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, texts), "right")
+    allowed = attention_key_mask(batch, index, store.model(role).config)
+    return save_figure(plot_key_mask(batch, index, allowed, role), f"key-mask-text{index + 1}")
+
+
+@user_errors("drawing the key mask")
 def show_key_mask(raw_texts: str | None, role: str, example: int | None, *, store: ModelStore) -> tuple[str, list[str]]:
     """The key mask of one example: (PNG path, PNG and SVG files)."""
-    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
-    tokenizer = store.tokenizer(role)
-    batch = pad_batch(tokenizer, tokenize_texts(tokenizer, texts), "right")
-    index = int(example or 0)
-    allowed = attention_key_mask(batch, index, store.model(role).config)
-    files = figure_files(plot_key_mask(batch, index, allowed, role), f"key-mask-text{index + 1}")
-    return files[0], files
+    figure = _key_mask_figure(split_texts(raw_texts, max_texts=MAX_TEXTS), role, int(example or 0), store)
+    return figure.png, figure.downloads
 
 
+@user_errors("running the mask proof")
 def run_lesson(
     raw_texts: str | None, role: str, example: int | None, max_new_tokens: int, *, store: ModelStore
 ) -> tuple:
@@ -262,21 +120,23 @@ def run_lesson(
         store.model(GENERATION_ROLE), store.tokenizer(GENERATION_ROLE), texts, int(max_new_tokens)
     )
     index = min(int(example or 0), len(texts) - 1)
-    key_png, key_files = show_key_mask(raw_texts, role, index, store=store)
-    proof_files = figure_files(plot_mask_proof(proof), f"mask-proof-{role}")
+    key_mask = _key_mask_figure(texts, role, index, store)
+    proof_figure = save_figure(plot_mask_proof(proof), f"mask-proof-{role}")
     batch = proof.masked.batch
+    offline = store.source.mode == "offline"
+    model_source = "offline kit, random weights" if offline else store.checkpoint(role)
     return (
         notes_html(proof.notes),
         token_grid(batch, batch.attention_mask, "attention_mask"),
         gr.Dropdown(choices=_example_choices(texts), value=index),
-        key_png,
-        key_files,
-        proof_header_html(proof, role, store),
+        key_mask.png,
+        key_mask.downloads,
+        proof_header_html(proof, role, model_source, store.device.description),
         proof_table_html(proof),
-        proof_files[0],
-        proof_files,
+        proof_figure.png,
+        proof_figure.downloads,
         positions_html(proof),
-        notes_html(generation.notes) + generation_html(generation, texts, store),
+        notes_html(generation.notes) + generation_html(generation, texts, offline),
         generation_prompts_html(generation),
     )
 
@@ -287,15 +147,15 @@ def build(store: ModelStore) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             texts = gr.Textbox(
-                value="\n".join(EXAMPLE_TEXTS),
+                value=EXAMPLE_INPUTS[0],
                 lines=5,
                 max_lines=12,
                 label="Texts, one per line",
                 info=describe_limits(max_texts=MAX_TEXTS),
             )
         with gr.Column(scale=1, min_width=260):
-            role = gr.Dropdown(choices=_role_choices(), value=DEFAULT_ROLE, label="Model (sections 1-3)")
-            max_new_tokens = gr.Slider(1, 10, value=DEFAULT_NEW_TOKENS, step=1, label="max_new_tokens (section 4)")
+            role = gr.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
+            max_new_tokens = gr.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
             run = gr.Button("Run the proof", variant="primary")
     notes = gr.HTML()
 
@@ -305,7 +165,9 @@ def build(store: ModelStore) -> None:
         with gr.Column(scale=3):
             key_mask = gr.Image(label="Key mask", show_label=False, type="filepath", interactive=False, height=560)
         with gr.Column(scale=2):
-            example = gr.Dropdown(choices=_example_choices(EXAMPLE_TEXTS), value=0, label="Example for the key mask")
+            example = gr.Dropdown(
+                choices=_example_choices(EXAMPLE_TEXTS), value=EXAMPLE_INPUTS[2], label="Example for the key mask"
+            )
             gr.Markdown(KEY_MASK_NOTE)
             with gr.Accordion("Download the key mask (PNG, SVG)", open=False):
                 key_files = gr.File(label="Key mask", file_count="multiple", interactive=False)
@@ -328,7 +190,7 @@ def build(store: ModelStore) -> None:
     with gr.Accordion("The padded prompts and the position ids generate built", open=False):
         prompts = gr.HTML()
 
-    handler = user_errors(functools.partial(run_lesson, store=store))
+    handler = bind(run_lesson, store)
     inputs = [texts, role, example, max_new_tokens]
     outputs = [
         notes,
@@ -344,21 +206,6 @@ def build(store: ModelStore) -> None:
         generation,
         prompts,
     ]
-    gr.on(
-        [run.click, role.input, max_new_tokens.release], handler, inputs=inputs, outputs=outputs, api_name="mask_proof"
-    )
-    example.input(
-        user_errors(functools.partial(show_key_mask, store=store)),
-        inputs=[texts, role, example],
-        outputs=[key_mask, key_files],
-        api_name="key_mask",
-    )
-    # No inputs and no triggers: runs when the page loads, on the example already in the box;
-    # computed once per process.
-    gr.on(
-        None,
-        computed_once(lambda: handler("\n".join(EXAMPLE_TEXTS), DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS)),
-        outputs=outputs,
-        api_name="mask_proof_example",
-        show_progress="minimal",
-    )
+    gr.on([run.click, role.input, max_new_tokens.release], handler, inputs, outputs, api_name="mask_proof")
+    example.input(bind(show_key_mask, store), [texts, role, example], [key_mask, key_files], api_name="key_mask")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")

@@ -1,33 +1,32 @@
 """Tab 2, padding & truncation: up to four tokenizer configurations run side by side on one batch.
 
-Each configuration renders into its own panel, errors included, so one invalid setting never
-blanks the others; the figure compares the batch shapes of the valid ones.
+Each configuration renders into its own panel (`ui.views.padding`), errors included, so one
+invalid setting never blanks the others; the figure compares the batch shapes of the valid ones.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import astuple, fields
 
 import gradio as gr
 
+from seqdemo.errors import InputError
 from seqdemo.inputs import describe_limits
-from seqdemo.models import ModelStore, get_role
+from seqdemo.models import ENCODER_ROLES, ModelStore, get_role
 from seqdemo.padding import (
     PADDING_STRATEGIES,
     SIDES,
     TRUNCATION_STRATEGIES,
-    EncodedBatch,
-    EncodedRow,
     PaddingConfig,
     encode_batch,
     split_text_pairs,
 )
 from seqdemo.plots.padding import plot_batch_shapes
-from seqdemo.ui.components import chips, error_html, figure_files, user_errors
+from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.figures import save_figure
+from seqdemo.ui.views.elements import error_html
+from seqdemo.ui.views.padding import legend_html, panel_html
 
-ROLE_CHOICES = ("bert", "roberta", "longformer")
 LABELS = "ABCD"
 DEFAULT_CONFIGS = (
     PaddingConfig(padding="longest", padding_side="right"),
@@ -44,9 +43,6 @@ EXAMPLE_TEXTS = (
 )
 MAX_TEXTS, MAX_CHARS = 16, 10_000  # a grid view: enough for long documents, small enough to stay quick
 MAX_ROWS = 1_000  # overflow windows per configuration
-ROWS_SHOWN = 8  # grids per configuration; the figure shows every row
-HEAD, TAIL = 40, 24  # positions shown from each end of a long row
-TRUNCATED_SHOWN = 60
 INTRO = (
     "Every text becomes a row of token ids; a batch must be a rectangle, so short rows are **padded** and long "
     "ones **truncated**. Compare configurations side by side: where the pads go (`padding_side`), what "
@@ -54,38 +50,6 @@ INTRO = (
     "pad_token_id + 1), and which tokens truncation throws away — or keeps in overlapping windows with "
     "`return_overflowing_tokens` and `stride`."
 )
-LEGEND = chips(
-    ["real token", "special token", "pad", "overlap with previous window", "truncated away"],
-    ["", "special", "pad", "overlap", "truncated"],
-) + (
-    '<p class="sd-note">Token spelling: <code>##</code> continues a WordPiece word (BERT); <code>Ġ</code> is a '
-    "space before a byte-level BPE token (RoBERTa, Longformer). Rows with left padding open scrolled to their end.</p>"
-)
-
-
-def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Component]:
-    """The eight knobs of one configuration, in PaddingConfig's field order (elem_id sd-pt-<a..d>-<name>)."""
-
-    def knob(
-        kind: type[gr.components.Component], name: str, *args: object, **kwargs: object
-    ) -> gr.components.Component:
-        return kind(*args, label=name, elem_id=f"sd-pt-{label.lower()}-{name}", **kwargs)
-
-    gr.Markdown(f"### Configuration {label}")
-    with gr.Row():
-        padding = knob(gr.Dropdown, "padding", list(PADDING_STRATEGIES), value=default.padding, min_width=130)
-        max_length = knob(gr.Textbox, "max_length", _as_text(default.max_length), placeholder="none", min_width=90)
-        multiple = knob(
-            gr.Textbox, "pad_to_multiple_of", _as_text(default.pad_to_multiple_of), placeholder="none", min_width=90
-        )
-    with gr.Row():
-        padding_side = knob(gr.Radio, "padding_side", list(SIDES), value=default.padding_side, min_width=130)
-        truncation = knob(gr.Dropdown, "truncation", list(TRUNCATION_STRATEGIES), value=default.truncation)
-        truncation_side = knob(gr.Radio, "truncation_side", list(SIDES), value=default.truncation_side, min_width=130)
-    with gr.Row():
-        stride = knob(gr.Number, "stride", default.stride, precision=0, min_width=90)
-        overflow = knob(gr.Checkbox, "return_overflowing_tokens", default.return_overflowing_tokens, min_width=200)
-    return [padding, max_length, multiple, padding_side, truncation, truncation_side, stride, overflow]
 
 
 def _as_text(number: int | None) -> str:
@@ -100,7 +64,13 @@ def _as_number(name: str, text: str | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of tokens (or empty), not {text!r}.") from None
+        raise InputError(f"{name} must be a whole number of tokens (or empty), not {text!r}.") from None
+
+
+def knob_values(config: PaddingConfig) -> tuple[object, ...]:
+    """A configuration as its eight widgets hold it (number boxes as text); `parse_config` reads it back."""
+    values = astuple(config)
+    return (values[0], _as_text(config.max_length), _as_text(config.pad_to_multiple_of), *values[3:])
 
 
 def parse_config(
@@ -126,94 +96,20 @@ def parse_config(
     )
 
 
-def _positions_shown(length: int) -> list[int | None]:
-    """Positions to draw for a row; None marks the gap in a row too long to show whole."""
-    if length <= HEAD + TAIL + 1:
-        return list(range(length))
-    return [*range(HEAD), None, *range(length - TAIL, length)]
+# The worked example: the inputs as the widgets start out.
+EXAMPLE_INPUTS = (
+    EXAMPLE_TEXTS,
+    "",
+    ENCODER_ROLES[0],
+    DEFAULT_SHOWN,
+    *(v for c in DEFAULT_CONFIGS for v in knob_values(c)),
+)
 
 
-def row_table(row: EncodedRow, scroll_to_end: bool = False) -> str:
-    """One aligned table: columns are positions; rows are the token and every tensor at it.
-
-    `scroll_to_end` opens a long row scrolled to its right end (where left padding puts the text).
-    """
-    kinds = row.kinds()
-    tensors = [("input_ids", row.input_ids), ("attention_mask", row.attention_mask)]
-    if row.token_type_ids is not None:
-        tensors.append(("token_type_ids", row.token_type_ids))
-    tensors.append(("position_ids", row.position_ids))
-    shown = _positions_shown(len(row.tokens))
-    gap = len(row.tokens) - HEAD - TAIL
-
-    def line(name: str, values: Sequence[object], header: bool = False) -> str:
-        tag = "th" if header else "td"
-        cells = "".join(
-            f'<{tag} class="gap">⋯ {gap} ⋯</{tag}>' if p is None else f'<{tag} class="{kinds[p]}">{values[p]}</{tag}>'
-            for p in shown
-        )
-        return f'<tr><td class="rowhead">{name}</td>{cells}</tr>'
-
-    body = [line("position", range(len(row.tokens)), header=True)]
-    body.append(line("token", [html.escape(token) for token in row.tokens]))
-    body += [line(name, values.tolist()) for name, values in tensors]
-    scroll = "sd-scroll sd-pt-from-end" if scroll_to_end else "sd-scroll"
-    return f'<div class="{scroll}"><table class="sd-grid sd-pt-grid">{"".join(body)}</table></div>'
-
-
-def _shape_line(batch: EncodedBatch) -> str:
-    names = "input_ids, attention_mask" + (", token_type_ids" if batch.rows[0].token_type_ids is not None else "")
-    cells = sum(batch.lengths)
-    pads = f"{batch.pad_count} of {cells} cells are pads ({batch.pad_count / cells:.0%})"
-    if batch.shape is None:
-        lengths = ", ".join(map(str, batch.lengths[:12])) + (" …" if len(batch.lengths) > 12 else "")
-        return f"<b>ragged</b>: row lengths {lengths}; no tensor until padded · {pads}"
-    return f"<code>{names}, position_ids</code>: shape <b>{batch.shape}</b> · {pads}"
-
-
-def _truncation_lines(batch: EncodedBatch) -> str:
-    """Per text (and second text) that lost tokens: how many, and which, struck through."""
-    sides = [("text", batch.coverage), ("second text", batch.pair_coverage or ())]
-    lines = []
-    for name, coverage in sides:
-        for number, text in enumerate(coverage, start=1):
-            if lost := text.truncated:
-                more = f" … and {len(lost) - TRUNCATED_SHOWN} more" if len(lost) > TRUNCATED_SHOWN else ""
-                shown = chips(lost[:TRUNCATED_SHOWN], ["truncated"] * min(len(lost), TRUNCATED_SHOWN))
-                summary = f"{name} {number} lost {len(lost)} of {len(text.tokens)} tokens:"
-                lines.append(f'<div class="sd-pt-lost">{summary}{shown}{more}</div>')
-    if lines:
-        return "".join(lines)
-    if batch.config.truncates:
-        return '<p class="sd-note">Nothing truncated away: every token of every text is in some row.</p>'
-    return ""
-
-
-def panel_html(batch: EncodedBatch) -> str:
-    """A configuration's whole panel: what it does, the tensor shapes, one grid per row, losses."""
-    parts = [
-        f'<p class="sd-pt-what">{html.escape(batch.config.describe(batch.model_max_length))}.</p>',
-        f'<p class="sd-note">{_shape_line(batch)}</p>',
-    ]
-    if batch.overflow_to_sample_mapping is not None:
-        mapping = batch.overflow_to_sample_mapping.tolist()
-        parts.append(f'<p class="sd-note"><code>overflow_to_sample_mapping</code> = {mapping} (text index per row)</p>')
-    if max(batch.lengths) > batch.model_max_length:
-        parts.append(
-            f'<p class="sd-note sd-pt-warn">A row is longer than model_max_length ({batch.model_max_length}): '
-            "the model would fail on it; truncate.</p>"
-        )
-    for index, row in enumerate(batch.rows[:ROWS_SHOWN]):
-        caption = f"{batch.row_label(index)} · {len(row.tokens)} positions"
-        table = row_table(row, scroll_to_end=batch.config.padding_side == "left" and not row.attention_mask.all())
-        parts.append(f'<div class="sd-pt-caption">{caption}</div>{table}')
-    if len(batch.rows) > ROWS_SHOWN:
-        parts.append(f'<p class="sd-note">… {len(batch.rows) - ROWS_SHOWN} more rows: all are in the figure below.</p>')
-    parts.append(_truncation_lines(batch))
-    return f'<div class="sd-pt-panel">{"".join(parts)}</div>'
-
-
-def compare(store: ModelStore, raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object) -> tuple:
+@user_errors("tokenizing the texts")
+def compare_configurations(
+    raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
+) -> tuple:
     """Handler: texts and every configuration's knobs -> one panel per configuration, figure, downloads."""
     texts, pairs = split_text_pairs(raw_texts, raw_pairs, max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
     tokenizer, family = store.tokenizer(role), get_role(role).family
@@ -222,15 +118,44 @@ def compare(store: ModelStore, raw_texts: str, raw_pairs: str, role: str, shown:
         try:
             config = parse_config(*knobs[number * KNOBS : (number + 1) * KNOBS])
             batches[label] = encode_batch(tokenizer, family, texts, pairs, config, max_rows=MAX_ROWS)
-        except ValueError as err:
+        except InputError as err:
             panels.append(error_html(str(err)))
             continue
         panels.append(panel_html(batches[label]))
     panels += [""] * (len(LABELS) - len(panels))
     if not batches:
         return *panels, None, None
-    files = figure_files(plot_batch_shapes(batches), "padding-batch-shapes")
-    return *panels, files[0], files
+    figure = save_figure(plot_batch_shapes(batches), "padding-batch-shapes")
+    return *panels, figure.png, figure.downloads
+
+
+def show_columns(count: int) -> list[gr.Column]:
+    """Show the first `count` configuration columns, hide the rest."""
+    return [gr.Column(visible=number < int(count)) for number in range(len(LABELS))]
+
+
+def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Component]:
+    """The eight knobs of one configuration, in PaddingConfig's field order (elem_id sd-pt-<a..d>-<name>)."""
+    values = dict(zip((field.name for field in fields(PaddingConfig)), knob_values(default), strict=True))
+
+    def knob(
+        kind: type[gr.components.Component], name: str, *args: object, **kwargs: object
+    ) -> gr.components.Component:
+        return kind(*args, value=values[name], label=name, elem_id=f"sd-pt-{label.lower()}-{name}", **kwargs)
+
+    gr.Markdown(f"### Configuration {label}")
+    with gr.Row():
+        padding = knob(gr.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
+        max_length = knob(gr.Textbox, "max_length", placeholder="none", min_width=90)
+        multiple = knob(gr.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
+    with gr.Row():
+        padding_side = knob(gr.Radio, "padding_side", list(SIDES), min_width=130)
+        truncation = knob(gr.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
+        truncation_side = knob(gr.Radio, "truncation_side", list(SIDES), min_width=130)
+    with gr.Row():
+        stride = knob(gr.Number, "stride", precision=0, min_width=90)
+        overflow = knob(gr.Checkbox, "return_overflowing_tokens", min_width=200)
+    return [padding, max_length, multiple, padding_side, truncation, truncation_side, stride, overflow]
 
 
 def build(store: ModelStore) -> None:
@@ -238,7 +163,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         raw_texts = gr.Textbox(
-            EXAMPLE_TEXTS,
+            EXAMPLE_INPUTS[0],
             elem_id="sd-pt-texts",
             lines=4,
             label="Texts, one per line",
@@ -246,7 +171,7 @@ def build(store: ModelStore) -> None:
             scale=3,
         )
         raw_pairs = gr.Textbox(
-            "",
+            EXAMPLE_INPUTS[1],
             elem_id="sd-pt-pairs",
             lines=4,
             label="Second texts (optional)",
@@ -254,18 +179,18 @@ def build(store: ModelStore) -> None:
             scale=2,
         )
     with gr.Row():
-        role = gr.Radio(list(ROLE_CHOICES), value=ROLE_CHOICES[0], label="tokenizer", scale=2, elem_id="sd-pt-role")
+        role = gr.Radio(list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role")
         shown = gr.Slider(
             1,
             len(LABELS),
-            value=DEFAULT_SHOWN,
+            value=EXAMPLE_INPUTS[3],
             step=1,
             label="configurations side by side",
             scale=2,
             elem_id="sd-pt-shown",
         )
         run = gr.Button("Tokenize", variant="primary", scale=1, elem_id="sd-pt-run")
-    gr.HTML(f'<div class="sd-legend">{LEGEND}</div>')
+    gr.HTML(legend_html())
     columns, knobs, panels = [], [], []
     with gr.Row():
         for number, (label, default) in enumerate(zip(LABELS, DEFAULT_CONFIGS, strict=True)):
@@ -277,22 +202,15 @@ def build(store: ModelStore) -> None:
     plot = gr.Image(show_label=False, type="filepath", interactive=False, buttons=["fullscreen"])
     downloads = gr.File(label="Download the figure (PNG, SVG)", file_count="multiple")
 
-    def show_columns(count: int) -> list[gr.Column]:
-        return [gr.Column(visible=number < int(count)) for number in range(len(LABELS))]
-
     shown.change(show_columns, shown, columns, api_name="padding_show_configurations")
-
-    @user_errors
-    def padding_compare(raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object) -> tuple:
-        return compare(store, raw_texts, raw_pairs, role, shown, *knobs)
-
-    root = gr.context.Context.root_block  # the app's Blocks: its load event runs the example on opening
-    triggers = [run.click, role.change, shown.change, root.load] + [knob.change for knob in knobs]
+    outputs = [*panels, plot, downloads]
+    handler = bind(compare_configurations, store)
+    triggers = [run.click, role.change, shown.change] + [knob.change for knob in knobs]
     gr.on(
         triggers,
-        padding_compare,
+        handler,
         [raw_texts, raw_pairs, role, shown, *knobs],
-        [*panels, plot, downloads],
+        outputs,
         api_name="padding_compare",
         api_description=(
             f"Texts, second texts, tokenizer role, number of configurations, then {KNOBS} values per configuration "
@@ -300,3 +218,4 @@ def build(store: ModelStore) -> None:
         ),
         trigger_mode="always_last",
     )
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example")

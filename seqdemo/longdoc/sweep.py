@@ -1,0 +1,134 @@
+"""The needle sweep: one decisive passage moved through a document, and each strategy's answer at every point.
+
+Where the passage leaves a strategy's window, its probability for the passage's label drops
+to a guess: the truncation cliff. Insertion points sit at sentence boundaries spread evenly
+over the document's tokens; positions are reported in the short classifier's tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqdemo.errors import InputError
+from seqdemo.inputs import check_document
+from seqdemo.longdoc.classifiers import SHORT_ROLE, Classifier
+from seqdemo.longdoc.strategies import (
+    LONG_DOCUMENT_STRATEGIES,
+    DocumentTokens,
+    StrategySettings,
+    chosen_strategies,
+    encode_document,
+    run_strategy,
+)
+
+MAX_SWEEP_POSITIONS = 24
+
+
+def insert_passage(text: str, passage: str, at: int) -> tuple[str, int]:
+    """(`text` with `passage` inserted at character `at`, one space either side; the passage's first character)."""
+    before, after = text[:at].rstrip(), text[at:].lstrip()
+    document = " ".join(part for part in (before, passage, after) if part)
+    return document, len(before) + 1 if before else 0
+
+
+def insertion_points(tokens: DocumentTokens, count: int) -> list[int]:
+    """Up to `count` distinct character offsets spread evenly over the document's tokens, from start to end.
+
+    Each sits at a sentence boundary, or between words when the text has too few sentences;
+    two targets that snap to the same boundary give one point.
+    """
+    text = tokens.text
+    boundaries = [0, *(m.end() for m in re.finditer(r"[.!?]\s+", text)), len(text)]
+    if len(boundaries) < count:
+        boundaries = [0, *(m.end() for m in re.finditer(r"\s+", text)), len(text)]
+    starts = np.append(tokens.offset_mapping[:, 0], len(text))
+    targets = starts[np.linspace(0, len(tokens), count).round().astype(int)]
+    candidates = np.asarray(boundaries)
+    return sorted({int(candidates[np.abs(candidates - target).argmin()]) for target in targets})
+
+
+@dataclass(frozen=True)
+class NeedleSweep:
+    """Each strategy's probability for the passage's label as the passage moves through a document.
+
+    `positions`: (points,) document-token index where the passage starts in each swept document;
+    `document_tokens`: (points,) their lengths; `probabilities[key]`: (points,) P(`passage_label`)
+    for each strategy run so far; `budgets[key]`: document tokens one sequence of its model holds.
+    """
+
+    passage_label: str
+    passage_probability: float
+    passage_tokens: int
+    positions: np.ndarray
+    document_tokens: np.ndarray
+    probabilities: dict[str, np.ndarray]
+    budgets: dict[str, int]
+    keys: tuple[str, ...]
+
+
+def sweep_needle(
+    passage: str,
+    document: str,
+    keys: Sequence[str],
+    classifiers: Mapping[str, Classifier],
+    positions: int,
+    settings: StrategySettings = StrategySettings(),  # noqa: B008 (frozen, so one shared default is safe)
+) -> Iterator[NeedleSweep]:
+    """Insert `passage` at `positions` evenly spread points of `document` and run each strategy on every copy.
+
+    The passage's label is what the short classifier answers for the passage alone. Yields the
+    sweep after each strategy (cheapest first), so a caller can draw curves as they arrive.
+    """
+    passage = (passage or "").strip()
+    if not passage:
+        raise InputError("Enter the passage to move through the document.")
+    document = check_document(document)
+    if not 2 <= positions <= MAX_SWEEP_POSITIONS:
+        raise InputError(f"The sweep takes 2 to {MAX_SWEEP_POSITIONS} positions; {positions} were asked for.")
+    chosen = chosen_strategies(keys)
+    short = classifiers[SHORT_ROLE]
+    alone = run_strategy("head", encode_document(passage, short.tokenizer), short, measure=False)
+    if not alone.sees_everything:
+        raise InputError(
+            f"The passage is {alone.document_tokens:,} tokens; the short classifier's window holds "
+            f"{short.budget:,}, so no strategy of it could read the passage whole. Shorten it."
+        )
+    label = alone.label
+    points = insertion_points(encode_document(document, short.tokenizer), positions)
+    texts, starts = zip(*(insert_passage(document, passage, at) for at in points), strict=True)
+    encoded = {SHORT_ROLE: [encode_document(text, short.tokenizer) for text in texts]}  # role -> swept documents
+    located = [
+        int(np.searchsorted(tokens.offset_mapping[:, 0], start))
+        for tokens, start in zip(encoded[SHORT_ROLE], starts, strict=True)
+    ]
+    probabilities: dict[str, np.ndarray] = {}
+    for key in chosen:
+        classifier = classifiers[LONG_DOCUMENT_STRATEGIES[key].role]
+        if label not in classifier.label_names:
+            raise InputError(
+                f"{classifier.role} has no label {label!r} (its labels: {', '.join(classifier.label_names)}), "
+                "so its answers cannot be compared with the short classifier's."
+            )
+        if classifier.role not in encoded:
+            encoded[classifier.role] = [encode_document(text, classifier.tokenizer) for text in texts]
+        index = classifier.label_names.index(label)
+        probabilities[key] = np.array(
+            [
+                run_strategy(key, tokens, classifier, settings, measure=False).probabilities[index]
+                for tokens in encoded[classifier.role]
+            ]
+        )
+        yield NeedleSweep(
+            passage_label=label,
+            passage_probability=float(alone.probabilities.max()),
+            passage_tokens=alone.document_tokens,
+            positions=np.array(located),
+            document_tokens=np.array([len(tokens) for tokens in encoded[SHORT_ROLE]]),
+            probabilities=dict(probabilities),
+            budgets={key: classifiers[LONG_DOCUMENT_STRATEGIES[key].role].budget for key in chosen},
+            keys=tuple(chosen),
+        )
