@@ -95,8 +95,7 @@ class BlockedLongformerSelfAttention(nn.Module):
         def spans(projected: torch.Tensor) -> torch.Tensor:
             heads = self._heads(projected)  # (batch, seq, h, d)
             windows = F.pad(heads, (0, 0, 0, 0, side, side)).unfold(1, span, block)  # (batch, blocks, h, d, span)
-            globals_ = heads[torch.arange(batch, device=hidden.device)[:, None], global_positions]  # (batch, globals, h, d)
-            globals_ = globals_[:, None].expand(-1, blocks, -1, -1, -1)
+            globals_ = rows_at(heads, global_positions)[:, None].expand(-1, blocks, -1, -1, -1)
             return torch.cat((globals_, windows.permute(0, 1, 4, 2, 3)), dim=2).flatten(0, 1)
 
         key, value = spans(self.key(hidden)), spans(self.value(hidden))
@@ -124,10 +123,8 @@ class BlockedLongformerSelfAttention(nn.Module):
         projecting every token: q·(W_k h + b_k) = (q W_k)·h + q·b_k, whose last term is the same for
         every key and so cancels in the softmax; Σ p (W_v h + b_v) = W_v (Σ p h) + b_v.
         """
-        batch = hidden.shape[0]
         heads, head_dim = self.num_heads, self.head_dim
-        chosen = hidden[torch.arange(batch, device=hidden.device)[:, None], global_positions]  # (batch, globals, embed)
-        query = self._heads(self.query_global(chosen))  # (batch, globals, h, d)
+        query = self._heads(self.query_global(rows_at(hidden, global_positions)))  # (batch, globals, h, d)
         key_weight = self.key_global.weight.view(heads, head_dim, self.embed_dim)
         folded = torch.einsum("bghd,hde->bhge", query, key_weight.to(query.dtype)).flatten(1, 2)
         mixed = F.scaled_dot_product_attention(
@@ -153,6 +150,11 @@ def global_slots(is_global: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     positions = torch.argsort((~is_global).to(torch.int8), dim=1, stable=True)[:, :most]
     valid = torch.arange(most, device=is_global.device) < counts[:, None]
     return torch.where(valid, positions, 0), valid
+
+
+def rows_at(tensor: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """`tensor` (batch, seq, ...) at `positions` (batch, k): (batch, k, ...)."""
+    return tensor[torch.arange(tensor.shape[0], device=tensor.device)[:, None], positions]
 
 
 def with_fast_attention(model: nn.Module, block_size: int | None = None) -> nn.Module:

@@ -82,7 +82,7 @@ def test_blocked_attention_matches_transformers_in_float32(window, length, globa
     # every position, padding included: transformers gives padding queries a zero attention output
     assert max_diff(got.hidden_states[-1], expected.hidden_states[-1]) < FLOAT32_TOLERANCE
     assert max_diff(got.logits, expected.logits) < FLOAT32_TOLERANCE
-    assert max_diff(expected.logits[0], expected.logits[2]) > 100 * FLOAT32_TOLERANCE  # rows differ: not a trivial match
+    assert max_diff(expected.logits[0], expected.logits[2]) > 100 * FLOAT32_TOLERANCE  # rows differ: no trivial match
 
 
 @pytest.mark.parametrize("block_size", [4, 8, 16])
