@@ -61,7 +61,7 @@ class BlockedLongformerSelfAttention(nn.Module):
             raise ValueError("Blocked Longformer attention forms no attention weights: use transformers' module.")
         if self.training:
             raise ValueError("Blocked Longformer attention is for inference: call model.eval() first.")
-        batch, length, _ = hidden_states.shape
+        batch = hidden_states.shape[0]
         global_positions, global_valid = global_slots(is_index_global_attn)
         output = self._local(hidden_states, is_index_masked, is_index_global_attn, global_positions, global_valid)
         if global_positions.shape[1]:
