@@ -105,8 +105,18 @@ class PaddedBatch:
 
 
 def as_tokens(tokenizer: PreTrainedTokenizerBase, rows: np.ndarray) -> tuple[tuple[str, ...], ...]:
-    """Token strings of id rows (rows, seq), as the tokenizer writes them."""
-    return tuple(tuple(tokenizer.convert_ids_to_tokens(row.tolist())) for row in rows)
+    """Token strings of id rows (rows, seq), as the tokenizer writes them; an id it has no string for, as the id.
+
+    A model's vocabulary can be larger than its tokenizer's (GPT-2 pads its embeddings to a round
+    size), so generation can produce ids the tokenizer never writes.
+    """
+    return tuple(
+        tuple(
+            str(token_id) if token is None else token
+            for token_id, token in zip(row.tolist(), tokenizer.convert_ids_to_tokens(row.tolist()), strict=True)
+        )
+        for row in rows
+    )
 
 
 def pad_tokenized_texts(

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from seqdemo.masks import (
+    as_tokens,
     attention_key_mask,
     batch_notes,
     compare_batched_generation,
@@ -269,3 +270,13 @@ def test_long_texts_are_truncated_to_the_model_limit_with_a_note(store):
 def test_an_empty_batch_is_refused_with_a_sentence(store):
     with pytest.raises(ValueError, match="at least one"):
         tokenize_texts(store.tokenizer("bert"), [])
+
+
+def test_an_id_beyond_the_tokenizers_vocabulary_is_written_as_the_id(store):
+    """GPT-2's embeddings outnumber its tokenizer's vocabulary, so generation may produce ids with no token string."""
+    tokenizer = store.tokenizer("decoder")
+    beyond = len(tokenizer) + 7
+    assert tokenizer.convert_ids_to_tokens([beyond]) == [None]
+    known = tokenizer("Hello")["input_ids"][0]
+    (tokens,) = as_tokens(tokenizer, np.array([[known, beyond]]))
+    assert tokens == (tokenizer.convert_ids_to_tokens(known), str(beyond))
