@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
@@ -178,7 +179,7 @@ class ModelStore:
         self._lock = threading.RLock()
         self._tokenizers: dict[str, PreTrainedTokenizerBase] = {}
         self._thread_tokenizers = threading.local()
-        self._models: dict[tuple[str, str | None], Any] = {}
+        self._models: dict[tuple[str, str | None, torch.dtype], Any] = {}
         self._kit: Path | None = None
 
     def kit_dir(self) -> Path:
@@ -203,13 +204,14 @@ class ModelStore:
                 mine[role] = copy.deepcopy(self._tokenizers[role])
         return mine[role]
 
-    def label_names(self, role: str) -> tuple[str, ...]:
+    def label_names(self, role: str, config: Any = None) -> tuple[str, ...]:
         """A classifier role's label names in label-id order.
 
         On the Hub: `SEQDEMO_LABELS_<ROLE>` if set, else the registry's names unless the checkpoint
         itself was swapped; otherwise (and in the offline kit) the model config's `id2label`.
+        `config` is the role's model config when the caller holds the model (in another dtype).
         """
-        config = self.model(role).config
+        config = config or self.model(role).config
         names: tuple[str, ...] = tuple(config.id2label[i] for i in range(config.num_labels))
         if self.source.mode == "hub":
             registry = () if self.settings.checkpoint_override(role) else get_role(role).label_names
@@ -221,14 +223,19 @@ class ModelStore:
             )
         return names
 
-    def model(self, role: str, attn_implementation: str | None = None) -> Any:
-        """The role's model in eval mode; `attn_implementation="eager"` gives attention weights."""
-        key = (role, attn_implementation)
+    def model(self, role: str, attn_implementation: str | None = None, dtype: torch.dtype | None = None) -> Any:
+        """The role's model in eval mode; `attn_implementation="eager"` gives attention weights.
+
+        `dtype` defaults to the device's; another loads the weights straight in that dtype (a lesson's
+        precision, `seqdemo.precision`), cached apart, so no float32 copy is kept that nobody uses.
+        """
+        dtype = dtype or self.device.dtype
+        key = (role, attn_implementation, dtype)
         with self._lock:
             if key not in self._models:
                 kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
-                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
-                self._models[key] = model.to(self.device.device, self.device.dtype).eval()
+                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), dtype=dtype, **kwargs)
+                self._models[key] = model.to(self.device.device).eval()
             return self._models[key]
 
 

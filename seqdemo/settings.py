@@ -33,6 +33,7 @@ class Settings:
     """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic.
 
     `hub_token` (HF_TOKEN) is only for pushing the Space; it is kept out of the repr.
+    `result_cache` (SEQDEMO_RESULT_CACHE, on unless 0/false/off) replays identical requests.
     """
 
     models: str = "auto"
@@ -42,6 +43,7 @@ class Settings:
     kit_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "offline-kit")
     hub_endpoint: str = "https://huggingface.co"
     hub_token: str | None = field(default=None, repr=False)
+    result_cache: bool = True
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -59,6 +61,7 @@ class Settings:
             kit_dir=Path(env.get("SEQDEMO_KIT_DIR") or cache_home / "seqdemo" / "offline-kit"),
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             hub_token=env.get("HF_TOKEN") or None,
+            result_cache=(env.get("SEQDEMO_RESULT_CACHE") or "1").strip().lower() not in {"0", "false", "no", "off"},
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
 

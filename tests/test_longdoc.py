@@ -5,33 +5,48 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
+import seqdemo.longdoc.sweep as sweep_module
 from seqdemo.inputs import InputError
 from seqdemo.longdoc import (
     LONG_DOCUMENT_STRATEGIES,
     LONG_ROLE,
     MAX_SWEEP_POSITIONS,
     SHORT_ROLE,
+    WINDOW_BATCH_SIZE,
     StrategySettings,
+    answer,
     compare_long_document_strategies,
     encode_document,
     head_tail_ranges,
     insert_passage,
     insertion_points,
     load_pair,
-    measure_peak_memory,
+    measure_run,
     read_document_file,
     run_strategy,
+    seen_ranges,
+    sequence_logits,
     softmax,
+    strategy_sequences,
     sweep_needle,
     window_ranges,
 )
 from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, check_windows, example_documents, sweep_document
 from seqdemo.offline.longdoc_task import LABEL_NAMES
+from seqdemo.precision import Precision
+
+FLOAT32 = Precision(torch.float32, "float32")
 
 
 @pytest.fixture(scope="module")
 def pair(store):
     return load_pair(store)
+
+
+@pytest.fixture(scope="module")
+def float32_pair(store):
+    """The pair in float32, for comparisons at float32's tolerances."""
+    return load_pair(store, FLOAT32)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +153,8 @@ def test_a_head_larger_than_the_window_is_refused():
 
 
 @pytest.mark.parametrize("aggregation", ["mean", "max"])
-def test_window_aggregation_matches_running_each_window_alone(short, examples, aggregation):
+def test_window_aggregation_matches_running_each_window_alone(float32_pair, examples, aggregation):
+    short = float32_pair[SHORT_ROLE]
     tokens = encode_document(examples[LATE], short.tokenizer)
     result = run_strategy("windows", tokens, short, StrategySettings(aggregation=aggregation), measure=False)
     assert len(result.seen) > 1
@@ -217,13 +233,106 @@ def test_needle_sweep_shows_the_truncation_cliff(pair, short, long):
     assert (sweep.probabilities["longformer"] >= 0.9).all()
 
 
-def test_sweep_streams_one_update_per_strategy_cheapest_first(pair, examples):
-    updates = list(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["longformer", "tail", "head"], pair, positions=3))
-    assert [list(update.probabilities) for update in updates] == [
-        ["head"],
-        ["head", "tail"],
-        ["head", "tail", "longformer"],
-    ]
+def test_sweep_streams_the_short_curves_whole_then_fills_in_longformer(pair, examples, monkeypatch):
+    monkeypatch.setattr(sweep_module, "UPDATE_TOKENS", 1)  # an update for every copy that brings new work
+    updates = list(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["longformer", "tail", "head"], pair, positions=4))
+    points = len(updates[-1].positions)
+    keys = [key for update in updates for key in update.probabilities if update.done[key] < points]
+    assert keys == sorted(keys, key=["head", "tail", "longformer"].index)  # cheapest first, never back
+    filling = [update.done["longformer"] for update in updates if "longformer" in update.done]
+    assert filling == list(range(1, points + 1))  # Longformer's points one copy at a time
+    for update in updates:
+        for key, done in update.done.items():
+            computed = ~np.isnan(update.probabilities[key])
+            assert computed.sum() == done and computed[:done].all()  # points fill in from the left
+    assert updates[-1].complete and not any(update.complete for update in updates[:-1])
+
+
+def _rows_through(model):
+    """A forward-pre hook on `model` recording the batch size of every forward call; remove it with `.remove()`."""
+    rows = []
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: rows.append(len(kwargs["input_ids"])), with_kwargs=True
+    )
+    return rows, hook
+
+
+def test_each_strategy_runs_the_model_once_and_every_distinct_sequence_once(pair, examples):
+    short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
+    (short_rows, short_hook), (long_rows, long_hook) = _rows_through(short.model), _rows_through(long.model)
+    try:
+        results = {
+            result.key: result
+            for result in compare_long_document_strategies(examples[LATE], list(LONG_DOCUMENT_STRATEGIES), pair)
+        }
+    finally:
+        short_hook.remove()
+        long_hook.remove()
+    tokens = encode_document(examples[LATE], short.tokenizer)
+    settings = StrategySettings().resolved(short.budget)
+    distinct = {  # every sequence the short classifier's strategies read, each once
+        tuple(sequence)
+        for key in ("head", "tail", "head_tail", "windows")
+        for sequence in strategy_sequences(tokens, key, seen_ranges(key, len(tokens), short.budget, settings))
+    }
+    assert len(results["windows"].seen) <= WINDOW_BATCH_SIZE  # so each strategy fits one forward pass
+    assert short_rows == [1, 1, 1, len(results["windows"].seen) - 1] and sum(short_rows) == len(distinct)
+    assert long_rows == [1]
+    windows, head = results["windows"], results["head"]
+    assert windows.shared_with == ("head truncation",) and windows.computed_sequences == len(windows.seen) - 1
+    np.testing.assert_array_equal(windows.sequence_logits[0], head.sequence_logits[0])
+
+
+def test_a_model_is_warmed_up_when_it_loads_not_per_request(store, pair):
+    rows, hook = _rows_through(pair[SHORT_ROLE].model)
+    try:
+        again = load_pair(store)
+        list(compare_long_document_strategies("A short review: wonderful.", ["head"], again))
+    finally:
+        hook.remove()
+    assert again[SHORT_ROLE].model is pair[SHORT_ROLE].model and rows == [1]
+
+
+def test_the_deduplicated_batched_sweep_matches_every_copy_run_alone(float32_pair):
+    short, long = float32_pair[SHORT_ROLE], float32_pair[LONG_ROLE]
+    count = lambda text: len(encode_document(text, short.tokenizer))  # noqa: E731
+    filler = sweep_document(count, short.budget, long.budget)
+    keys = list(LONG_DOCUMENT_STRATEGIES)
+    settings = StrategySettings(aggregation="max")
+    rows = {role: _rows_through(classifier.model) for role, classifier in float32_pair.items()}
+    try:
+        *_, sweep = sweep_needle(SWEEP_PASSAGE, filler, keys, float32_pair, 8, settings)
+    finally:
+        for _, hook in rows.values():
+            hook.remove()
+    points = insertion_points(encode_document(filler, short.tokenizer), 8)
+    documents = [insert_passage(filler, SWEEP_PASSAGE, at)[0] for at in points]
+    index = short.label_names.index(sweep.passage_label)
+    asked = {SHORT_ROLE: 1, LONG_ROLE: 0}  # the passage alone, once
+    distinct: dict[str, set] = {SHORT_ROLE: set(), LONG_ROLE: set()}
+    for key in keys:
+        classifier = float32_pair[LONG_DOCUMENT_STRATEGIES[key].role]
+        resolved = settings.resolved(classifier.budget)
+        alone = []
+        for text in documents:
+            tokens = encode_document(text, classifier.tokenizer)
+            sequences = strategy_sequences(tokens, key, seen_ranges(key, len(tokens), classifier.budget, resolved))
+            logits = np.stack([sequence_logits(classifier, [sequence])[0][0] for sequence in sequences])  # one by one
+            alone.append(answer(key, logits, "max")[index])
+            asked[classifier.role] += len(sequences)
+            distinct[classifier.role] |= {tuple(sequence) for sequence in sequences}
+        np.testing.assert_allclose(sweep.probabilities[key], alone, atol=2e-5, err_msg=key)
+    assert sum(rows[SHORT_ROLE][0]) == len(distinct[SHORT_ROLE]) + 1 < asked[SHORT_ROLE]
+    assert sum(rows[LONG_ROLE][0]) == len(distinct[LONG_ROLE])
+    assert max(rows[SHORT_ROLE][0]) > 1  # what was new ran in batches
+
+
+def test_the_lessons_precision_answers_within_001_of_float32(pair, float32_pair, examples):
+    for name in (LATE, SHORT):
+        fast = list(compare_long_document_strategies(examples[name], list(LONG_DOCUMENT_STRATEGIES), pair))
+        exact = list(compare_long_document_strategies(examples[name], list(LONG_DOCUMENT_STRATEGIES), float32_pair))
+        for ours, reference in zip(fast, exact, strict=True):
+            assert np.abs(ours.probabilities - reference.probabilities).max() <= 0.01, (name, ours.key)
 
 
 def test_insertion_points_are_sentence_boundaries_spread_over_the_document(short, examples):
@@ -283,13 +392,12 @@ def test_peak_memory_counts_tensors_alive_at_once():
         third = torch.empty(500, dtype=torch.float32)  # 2,000 bytes: 10,000 alive
         return second, third
 
-    peak, method = measure_peak_memory(allocate, torch.device("cpu"))
-    assert peak == 4000 + 8000 and "TorchDispatchMode" in method
+    measured = measure_run(allocate, torch.device("cpu"))
+    assert measured.peak_memory_bytes == 4000 + 8000 and "TorchDispatchMode" in measured.memory_method
+    assert measured.result[0].numel() == 2000 and measured.seconds > 0
 
 
 def test_peak_memory_ignores_views_and_existing_tensors():
     existing = torch.ones(10_000)
-    peak, _ = measure_peak_memory(
-        lambda: (existing.view(100, 100), existing[:10], existing.add_(1)), torch.device("cpu")
-    )
-    assert peak == 0
+    measured = measure_run(lambda: (existing.view(100, 100), existing[:10], existing.add_(1)), torch.device("cpu"))
+    assert measured.peak_memory_bytes == 0

@@ -114,7 +114,7 @@ def test_the_long_model_starts_as_the_short_one_stretched(store):
 def _hub_store(store, role, environ):
     """A Hub-mode store whose model for `role` is the offline one already loaded (nothing is downloaded)."""
     hub = ModelStore(ModelSource("hub", "test"), Settings.from_env(environ), device=store.device)
-    hub._models[(role, None)] = store.model(role)
+    hub._models[(role, None, store.device.dtype)] = store.model(role)
     return hub
 
 

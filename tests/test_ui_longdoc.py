@@ -5,10 +5,12 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+import seqdemo.longdoc.sweep as sweep_module
 import seqdemo.ui.longdoc as tab
 from seqdemo.longdoc import LONG_DOCUMENT_STRATEGIES as STRATEGIES
 from seqdemo.longdoc import LONG_ROLE, MAX_SWEEP_POSITIONS, SHORT_ROLE, load_pair
 from seqdemo.longdoc_examples import SHORT, SWEEP_PASSAGE
+from seqdemo.ui.figures import svg_files
 
 
 def test_the_worked_examples_run_on_page_load_the_sweep_after_the_comparison(endpoint):
@@ -19,13 +21,15 @@ def test_the_worked_examples_run_on_page_load_the_sweep_after_the_comparison(end
 def test_the_worked_example_streams_each_strategy_as_it_finishes(store):
     updates = list(tab.worked_example(store=store))
     assert len(updates) == 1 + len(STRATEGIES)  # a "running" line first, then one update per strategy
-    limits, head, stride, document, note, status, image, table, files, notes = updates[-1]
+    limits, head, stride, document, note, status, image, table, files, notes, drawings = updates[-1]
     pair = load_pair(store)
     assert f"{pair[SHORT_ROLE].max_length:,} tokens" in limits and f"{pair[LONG_ROLE].max_length:,}" in limits
     assert head.maximum == pair[SHORT_ROLE].budget and stride.maximum == pair[SHORT_ROLE].budget - 1
     assert document and "Done: 5 of 5" in status
     assert table.count("<tr>") == 1 + len(STRATEGIES)
-    assert image == files[0] and sorted(Path(path).suffix for path in files) == [".png", ".svg"]
+    assert files == [image] and Path(image).suffix == ".png"  # the SVG is drawn on request
+    assert [Path(path).suffix for path in svg_files(drawings)] == [".png", ".svg"]
+    assert "bfloat16" in limits or "float32" in limits
     for title in (strategy.title for strategy in STRATEGIES.values()):
         assert title in table
     earlier = [update[7] for update in updates[1:-1]]  # each partial table has one row more
@@ -34,14 +38,19 @@ def test_the_worked_example_streams_each_strategy_as_it_finishes(store):
 
 def test_a_document_that_fits_says_every_strategy_reads_it_all(store):
     text, _ = tab.example_text(SHORT, store=store)
-    *_, (status, image, table, files, notes) = tab.compare_document(text, list(STRATEGIES), 60, 60, "max", store=store)
+    *_, (status, image, table, files, notes, _) = tab.compare_document(
+        text, list(STRATEGIES), 60, 60, "max", store=store
+    )
     assert "every strategy reads all of it" in notes
+    assert table.count("nothing new to run") == 3  # tail, head + tail and the one window are head's sequence
 
 
 def test_a_document_longer_than_longformer_says_where_it_is_cut(store):
     pair = load_pair(store)
     text = " ".join(["The story then returns to the harbour, where Anna lives."] * (pair[LONG_ROLE].budget // 8))
-    *_, (status, image, table, files, notes) = tab.compare_document(text, ["longformer"], 60, 60, "mean", store=store)
+    *_, (status, image, table, files, notes, _) = tab.compare_document(
+        text, ["longformer"], 60, 60, "mean", store=store
+    )
     assert f"reads the first {pair[LONG_ROLE].budget:,} and truncates the rest" in notes
 
 
@@ -70,12 +79,24 @@ def test_the_sweep_streams_its_curves_and_offers_downloads(store):
     updates = list(
         tab.run_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store)
     )
-    assert len(updates) == 3
-    status, image, files = updates[-1]
+    assert len(updates) == 3  # a "starting" line, the head curve, Longformer's three points
+    status, image, files, drawings = updates[-1]
     assert "Done: 2 of 2" in status and "reads as <b>positive</b>" in status
-    assert image == files[0] and sorted(Path(path).suffix for path in files) == [".png", ".svg"]
+    assert files == [image] and Path(image).suffix == ".png"
+    assert [Path(path).name for path in svg_files(drawings)] == ["needle-sweep.png", "needle-sweep.svg"]
 
 
 def test_a_sweep_over_the_limit_is_refused(store):
     with pytest.raises(gr.Error, match=f"2 to {MAX_SWEEP_POSITIONS} positions"):
         list(tab.run_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 30, ["head"], 60, 60, "mean", store=store))
+
+
+def test_the_sweep_status_counts_the_positions_done(store, monkeypatch):
+    monkeypatch.setattr(sweep_module, "UPDATE_TOKENS", 1)  # an update per copy
+    statuses = [
+        update[0]
+        for update in tab.run_sweep(
+            SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store
+        )
+    ]
+    assert any("sweeping with Longformer (1 of 3 positions)… (1 of 2 done)" in status for status in statuses)

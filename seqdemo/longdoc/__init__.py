@@ -1,7 +1,8 @@
 """Long documents: which tokens each strategy lets a classifier see, what it answers, and what that costs.
 
-One idea a module: `classifiers` (the showdown pair and its limits), `strategies` (token ranges
-and running a strategy), `measurement` (latency and peak memory), `sweep` (the needle sweep).
+One idea a module: `classifiers` (the showdown pair, its limits and precision), `strategies`
+(token ranges and running a strategy), `sequences` (each distinct sequence run once per request),
+`measurement` (latency and peak memory of one run), `sweep` (the needle sweep).
 Everything public is importable from here, as `from seqdemo.longdoc import run_strategy`.
 """
 
@@ -18,7 +19,8 @@ from seqdemo.longdoc.classifiers import (
     softmax,
     warm_up,
 )
-from seqdemo.longdoc.measurement import TIMED_RUNS, fastest_run, measure_peak_memory
+from seqdemo.longdoc.measurement import Measured, measure_run
+from seqdemo.longdoc.sequences import SequenceLogits, SequenceRun
 from seqdemo.longdoc.strategies import (
     AGGREGATIONS,
     LONG_DOCUMENT_STRATEGIES,
@@ -28,6 +30,7 @@ from seqdemo.longdoc.strategies import (
     StrategyResult,
     StrategySettings,
     aggregate_windows,
+    answer,
     chosen_strategies,
     compare_long_document_strategies,
     encode_document,
@@ -35,10 +38,18 @@ from seqdemo.longdoc.strategies import (
     head_tail_ranges,
     run_strategy,
     seen_ranges,
+    strategy_sequences,
     tail_range,
     window_ranges,
 )
-from seqdemo.longdoc.sweep import MAX_SWEEP_POSITIONS, NeedleSweep, insert_passage, insertion_points, sweep_needle
+from seqdemo.longdoc.sweep import (
+    MAX_SWEEP_POSITIONS,
+    UPDATE_TOKENS,
+    NeedleSweep,
+    insert_passage,
+    insertion_points,
+    sweep_needle,
+)
 from seqdemo.uploads import read_document_file
 
 __all__ = [
@@ -48,34 +59,38 @@ __all__ = [
     "MAX_DOCUMENT_CHARS",
     "MAX_SWEEP_POSITIONS",
     "SHORT_ROLE",
-    "TIMED_RUNS",
+    "UPDATE_TOKENS",
     "WINDOW_BATCH_SIZE",
     "Classifier",
+    "Measured",
     "DocumentTokens",
     "NeedleSweep",
     "Ranges",
+    "SequenceLogits",
+    "SequenceRun",
     "Strategy",
     "StrategyResult",
     "StrategySettings",
     "aggregate_windows",
+    "answer",
     "check_document",
     "chosen_strategies",
     "compare_long_document_strategies",
     "encode_document",
-    "fastest_run",
     "head_range",
     "head_tail_ranges",
     "insert_passage",
     "insertion_points",
     "load_classifier",
     "load_pair",
-    "measure_peak_memory",
+    "measure_run",
     "read_document_file",
     "run_strategy",
     "seen_ranges",
     "sequence_limit",
     "sequence_logits",
     "softmax",
+    "strategy_sequences",
     "sweep_needle",
     "tail_range",
     "warm_up",

@@ -3,10 +3,14 @@
 The limit is read from the loaded tokenizer and model, never assumed: RoBERTa-family models
 number positions from `pad_token_id + 1`, so 514 position embeddings hold 512 tokens. A
 sequence is document ids wrapped in `<s>` … `</s>`; Longformer gets global attention on `<s>`.
+The lesson's answers run in `answer_precision` (bfloat16 where the CPU computes it natively),
+Longformer with its attention blocked through SDPA; each model is built and warmed up once.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +19,11 @@ import numpy as np
 import torch
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
+from seqdemo.fast_longformer import with_fast_attention
 from seqdemo.longformer import global_attention_on_bos, padding_multiple
 from seqdemo.models import ModelStore
 from seqdemo.padding import pad_encodings
+from seqdemo.precision import Precision, answer_precision
 
 SHORT_ROLE = "short-classifier"
 LONG_ROLE = "long-classifier"
@@ -35,13 +41,14 @@ def sequence_limit(tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig)
 
 @dataclass(frozen=True)
 class Classifier:
-    """A role's tokenizer and sequence-classification model, its class names and its limit."""
+    """A role's tokenizer and sequence-classification model, its class names, its limit and the precision it runs in."""
 
     role: str
     tokenizer: PreTrainedTokenizerBase
     model: Any
     label_names: tuple[str, ...]
     max_length: int
+    precision: Precision = Precision(torch.float32, "float32")
 
     @property
     def budget(self) -> int:
@@ -54,16 +61,45 @@ class Classifier:
         return padding_multiple(self.model.config)
 
 
-def load_classifier(store: ModelStore, role: str) -> Classifier:
-    """The role's classifier from the store (loaded once per process)."""
-    model = store.model(role)
+# store -> (role, dtype) -> the model as the lesson runs it; built once per store, under the lock.
+_LESSON_MODELS: weakref.WeakKeyDictionary[ModelStore, dict[tuple[str, torch.dtype], Any]] = weakref.WeakKeyDictionary()
+_LESSON_LOCK = threading.Lock()
+
+
+def _lesson_model(store: ModelStore, role: str, precision: Precision) -> Any:
+    """The role's model in `precision` (loaded in it, no float32 copy kept), Longformer's attention blocked, warmed up.
+
+    Warming up here, once per model, keeps one-off set-up (allocator, kernels) out of every
+    request's latency without a second timed pass per request.
+    """
+    with _LESSON_LOCK:
+        models = _LESSON_MODELS.setdefault(store, {})
+        key = (role, precision.dtype)
+        if key not in models:
+            model = store.model(role, dtype=precision.dtype)
+            if padding_multiple(model.config):
+                model = with_fast_attention(model)
+            tokenizer = store.tokenizer(role)
+            warm_up(Classifier(role, tokenizer, model, (), sequence_limit(tokenizer, model.config), precision))
+            models[key] = model
+        return models[key]
+
+
+def load_classifier(store: ModelStore, role: str, precision: Precision | None = None) -> Classifier:
+    """The role's classifier as the lesson runs it, in `precision` (default: the device's `answer_precision`).
+
+    The model is built once per store and precision; the tokenizer is the calling thread's own.
+    """
+    precision = precision or answer_precision(store.device)
+    model = _lesson_model(store, role, precision)
     tokenizer = store.tokenizer(role)
-    return Classifier(role, tokenizer, model, store.label_names(role), sequence_limit(tokenizer, model.config))
+    names = store.label_names(role, model.config)
+    return Classifier(role, tokenizer, model, names, sequence_limit(tokenizer, model.config), precision)
 
 
-def load_pair(store: ModelStore) -> dict[str, Classifier]:
-    """Both classifiers of the showdown, by role."""
-    return {role: load_classifier(store, role) for role in (SHORT_ROLE, LONG_ROLE)}
+def load_pair(store: ModelStore, precision: Precision | None = None) -> dict[str, Classifier]:
+    """Both classifiers of the showdown, by role, in `precision` (default: the device's `answer_precision`)."""
+    return {role: load_classifier(store, role, precision) for role in (SHORT_ROLE, LONG_ROLE)}
 
 
 @torch.inference_mode()
@@ -88,14 +124,16 @@ def sequence_logits(classifier: Classifier, sequences: Sequence[Sequence[int]]) 
     return np.concatenate(logits), processed
 
 
-def warm_up(classifier: Classifier, runs: int = 3) -> None:
-    """Run the model a few times on a few tokens, so one-off set-up is not timed as the first strategy's latency.
+def warm_up(classifier: Classifier, runs: int = 2) -> None:
+    """Run the model a few times on one window's worth of tokens, so one-off set-up is not timed as a request's latency.
 
-    The first forward passes in a process are several times slower than later ones
-    (allocator and kernel set-up); a timed comparison should not start cold.
+    The first forward passes in a process are several times slower than later ones (allocator
+    and kernel set-up); a timed comparison should not start cold. A window: RoBERTa's whole
+    input, Longformer's attention window (its inputs are multiples of it).
     """
+    tokens = (classifier.attention_window or classifier.max_length) - classifier.tokenizer.num_special_tokens_to_add()
     for _ in range(runs):
-        sequence_logits(classifier, [[classifier.tokenizer.unk_token_id] * 8])
+        sequence_logits(classifier, [[classifier.tokenizer.unk_token_id] * tokens])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

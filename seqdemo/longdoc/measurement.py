@@ -1,7 +1,8 @@
-"""What a strategy costs: its latency (the fastest of a few runs) and the tensor memory it needs at its peak.
+"""What a run costs: its latency and the tensor memory it needs at its peak, both from that one run.
 
 On CUDA the allocator counts peak memory itself. On the CPU nothing does, so every tensor
 storage an operator creates is traced; that needs a dispatch hook, which torch keeps private.
+Tracing adds a little Python work per operator, small beside a base-sized model's matrix products.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import torch
 
@@ -19,18 +21,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
-TIMED_RUNS = 2
 T = TypeVar("T")
-
-
-def fastest_run(run: Callable[[], T], runs: int = TIMED_RUNS) -> tuple[T, float]:
-    """(`run()`'s result, the fewest seconds it took over `runs` calls): the first call on a thread pays set-up."""
-    seconds = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = run()
-        seconds = min(seconds, time.perf_counter() - started)
-    return result, seconds
+CUDA_METHOD = "torch.cuda.max_memory_allocated"
+CPU_METHOD = "tensor storages traced with a TorchDispatchMode"
 
 
 class _TensorMemoryPeak(TorchDispatchMode):
@@ -70,15 +63,35 @@ class _TensorMemoryPeak(TorchDispatchMode):
         return out
 
 
-def measure_peak_memory(run: Callable[[], object], device: torch.device) -> tuple[int, str]:
-    """(bytes of tensor memory `run()` needs at its peak beyond what was allocated before, how it was measured)."""
+@dataclass(frozen=True)
+class Measured(Generic[T]):
+    """One run's result and wall-clock seconds; the most tensor memory alive at once beyond what existed before.
+
+    `peak_memory_bytes` is None when memory was not measured; `memory_method` says how it was.
+    """
+
+    result: T
+    seconds: float
+    peak_memory_bytes: int | None
+    memory_method: str
+
+
+def measure_run(run: Callable[[], T], device: torch.device, *, memory: bool = True) -> Measured[T]:
+    """Run `run()` once, timing it and, with `memory`, tracing its peak tensor memory in the same run."""
+    if not memory:
+        started = time.perf_counter()
+        result = run()
+        return Measured(result, time.perf_counter() - started, None, "")
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         before = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
-        run()
+        started = time.perf_counter()
+        result = run()
         torch.cuda.synchronize(device)
-        return torch.cuda.max_memory_allocated(device) - before, "torch.cuda.max_memory_allocated"
+        seconds = time.perf_counter() - started
+        return Measured(result, seconds, torch.cuda.max_memory_allocated(device) - before, CUDA_METHOD)
+    started = time.perf_counter()
     with _TensorMemoryPeak() as tracker:
-        run()
-    return tracker.peak, "tensor storages traced with a TorchDispatchMode"
+        result = run()
+    return Measured(result, time.perf_counter() - started, tracker.peak, CPU_METHOD)

@@ -16,8 +16,8 @@ from transformers import PreTrainedTokenizerBase
 
 from seqdemo.errors import InputError
 from seqdemo.inputs import check_document
-from seqdemo.longdoc.classifiers import LONG_ROLE, SHORT_ROLE, Classifier, sequence_logits, softmax
-from seqdemo.longdoc.measurement import TIMED_RUNS, fastest_run, measure_peak_memory
+from seqdemo.longdoc.classifiers import LONG_ROLE, SHORT_ROLE, Classifier, softmax
+from seqdemo.longdoc.sequences import SequenceLogits
 
 AGGREGATIONS = ("mean", "max")
 
@@ -139,7 +139,7 @@ def seen_ranges(key: str, length: int, budget: int, settings: StrategySettings) 
     raise InputError(f"Unknown strategy {key!r}: choose from {', '.join(LONG_DOCUMENT_STRATEGIES)}.")
 
 
-def _sequences(document: DocumentTokens, key: str, ranges: Ranges) -> list[list[int]]:
+def strategy_sequences(document: DocumentTokens, key: str, ranges: Ranges) -> list[list[int]]:
     """Document ids per sequence: one per window, else the ranges joined into one sequence."""
     pieces = [document.input_ids[start:end].tolist() for start, end in ranges]
     return pieces if key == "windows" else [[token for piece in pieces for token in piece]]
@@ -151,6 +151,11 @@ def aggregate_windows(logits: np.ndarray, aggregation: str) -> np.ndarray:
     return softmax(combined)
 
 
+def answer(key: str, logits: np.ndarray, aggregation: str) -> np.ndarray:
+    """Strategy `key`'s class probabilities (labels,) from its sequences' logits (sequences, labels)."""
+    return aggregate_windows(logits, aggregation) if key == "windows" else softmax(logits[0])
+
+
 @dataclass(frozen=True)
 class StrategyResult:
     """What one strategy saw and answered.
@@ -159,9 +164,11 @@ class StrategyResult:
     `seen_characters` the same ranges in characters of the document: from where a range's first
     token begins to where the token after it begins (the document's end after the last token);
     `sequence_logits`: (sequences, labels), one row per window or a single row;
-    `probabilities`: (labels,). `tokens_processed` counts every slot the model computed,
-    `<s>`/`</s>` and padding included. `latency_s` is one run's, or the fastest of
-    TIMED_RUNS when measured; `peak_memory_bytes` is None when not measured.
+    `probabilities`: (labels,). `tokens_processed` counts every slot the model computed for
+    this strategy, `<s>`/`</s>` and padding included, and `latency_s` is that one run's: building
+    the batches and the forward passes. Sequences an earlier strategy of the same request ran
+    already (`shared_with` names them) cost nothing again; `computed_sequences` ran for this one.
+    `peak_memory_bytes` is None when not measured or when nothing ran.
     """
 
     key: str
@@ -177,6 +184,8 @@ class StrategyResult:
     latency_s: float
     peak_memory_bytes: int | None
     memory_method: str
+    computed_sequences: int
+    shared_with: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -206,24 +215,21 @@ def run_strategy(
     settings: StrategySettings = StrategySettings(),
     *,
     measure: bool = True,
+    computed: SequenceLogits | None = None,
 ) -> StrategyResult:
-    """Classify a document, tokenized by `classifier`'s tokenizer, with strategy `key`.
+    """Classify a document, tokenized by `classifier`'s tokenizer, with strategy `key`: the model runs once.
 
-    With `measure`, peak memory is taken in a traced pass and latency is the fastest of
-    TIMED_RUNS plain ones (the first run on a thread pays one-off set-up); without, one run.
-    Latency covers building the batches and the forward passes, not tokenizing the document.
+    `computed` holds the request's sequences run so far (for `classifier`): those are looked up,
+    not run again. With `measure`, peak memory is traced during that one run. Latency covers
+    building the batches and the forward passes, not tokenizing the document.
     """
     settings = settings.resolved(classifier.budget)
     seen = seen_ranges(key, len(tokens), classifier.budget, settings)
-    sequences = _sequences(tokens, key, seen)
-    peak, method = None, ""
-    if measure:
-        peak, method = measure_peak_memory(lambda: sequence_logits(classifier, sequences), classifier.model.device)
-    (logits, processed), latency = fastest_run(
-        lambda: sequence_logits(classifier, sequences), TIMED_RUNS if measure else 1
-    )
+    computed = computed or SequenceLogits(classifier)
+    run = computed.run(strategy_sequences(tokens, key, seen), LONG_DOCUMENT_STRATEGIES[key].title, memory=measure)
+    logits = run.logits
     starts = np.append(tokens.offset_mapping[:, 0], len(tokens.text))  # where each token begins, then the end
-    probabilities = aggregate_windows(logits, settings.aggregation) if key == "windows" else softmax(logits[0])
+    probabilities = answer(key, logits, settings.aggregation)
     return StrategyResult(
         key=key,
         role=classifier.role,
@@ -234,10 +240,12 @@ def run_strategy(
         seen_characters=tuple((int(starts[start]), int(starts[end])) for start, end in seen),
         document_tokens=len(tokens),
         max_length=classifier.max_length,
-        tokens_processed=processed,
-        latency_s=latency,
-        peak_memory_bytes=peak,
-        memory_method=method,
+        tokens_processed=run.tokens_processed,
+        latency_s=run.seconds,
+        peak_memory_bytes=run.peak_memory_bytes,
+        memory_method=run.memory_method,
+        computed_sequences=run.computed,
+        shared_with=run.shared_with,
     )
 
 
@@ -257,11 +265,17 @@ def compare_long_document_strategies(
     classifiers: Mapping[str, Classifier],
     settings: StrategySettings = StrategySettings(),
 ) -> Iterator[StrategyResult]:
-    """Run the chosen strategies cheapest first (LONG_DOCUMENT_STRATEGIES' order), yielding each result when ready."""
+    """Run the chosen strategies cheapest first (LONG_DOCUMENT_STRATEGIES' order), yielding each result when ready.
+
+    Every distinct sequence runs once: one a strategy shares with an earlier one (head
+    truncation's is the first sliding window) is looked up, its cost counted for the earlier.
+    """
     document = check_document(document)
     encoded: dict[str, DocumentTokens] = {}  # role -> the document in its tokenizer's tokens
+    computed: dict[str, SequenceLogits] = {}  # role -> the sequences run for this request
     for key in chosen_strategies(keys):
         classifier = classifiers[LONG_DOCUMENT_STRATEGIES[key].role]
         if classifier.role not in encoded:
             encoded[classifier.role] = encode_document(document, classifier.tokenizer)
-        yield run_strategy(key, encoded[classifier.role], classifier, settings)
+            computed[classifier.role] = SequenceLogits(classifier)
+        yield run_strategy(key, encoded[classifier.role], classifier, settings, computed=computed[classifier.role])

@@ -2,7 +2,8 @@
 
 Where the passage leaves a strategy's window, its probability for the passage's label drops
 to a guess: the truncation cliff. Insertion points sit at sentence boundaries spread evenly
-over the document's tokens; positions are reported in the short classifier's tokens.
+over the document's tokens; positions are reported in the short classifier's tokens. Most
+copies share most sequences (the windows away from the passage), and each runs once.
 """
 
 from __future__ import annotations
@@ -16,16 +17,22 @@ import numpy as np
 from seqdemo.errors import InputError
 from seqdemo.inputs import check_document
 from seqdemo.longdoc.classifiers import SHORT_ROLE, Classifier
+from seqdemo.longdoc.sequences import SequenceLogits
 from seqdemo.longdoc.strategies import (
     LONG_DOCUMENT_STRATEGIES,
     DocumentTokens,
     StrategySettings,
+    answer,
     chosen_strategies,
     encode_document,
     run_strategy,
+    seen_ranges,
+    strategy_sequences,
 )
 
 MAX_SWEEP_POSITIONS = 24
+# New tokens per streamed update: about eight 512-token windows, a second or so of base-sized work on 2 cores.
+UPDATE_TOKENS = 4096
 
 
 def insert_passage(text: str, passage: str, at: int) -> tuple[str, int]:
@@ -57,7 +64,8 @@ class NeedleSweep:
 
     `positions`: (points,) document-token index where the passage starts in each swept document;
     `document_tokens`: (points,) their lengths; `probabilities[key]`: (points,) P(`passage_label`)
-    for each strategy run so far; `budgets[key]`: document tokens one sequence of its model holds.
+    for each strategy started so far, NaN where its point is not computed yet (`done[key]` are);
+    `budgets[key]`: document tokens one sequence of its model holds.
     """
 
     passage_label: str
@@ -68,6 +76,29 @@ class NeedleSweep:
     probabilities: dict[str, np.ndarray]
     budgets: dict[str, int]
     keys: tuple[str, ...]
+    done: dict[str, int]
+
+    @property
+    def complete(self) -> bool:
+        return all(self.done.get(key, 0) == len(self.positions) for key in self.keys)
+
+
+def _update_groups(copies: Sequence[list[list[int]]], computed: SequenceLogits) -> Iterator[list[int]]:
+    """Indices of copies, grouped so that each group brings about UPDATE_TOKENS of sequences not computed yet."""
+    group: list[int] = []
+    pending: set[tuple[int, ...]] = set()
+    tokens = 0
+    for index, sequences in enumerate(copies):
+        group.append(index)
+        for sequence in map(tuple, sequences):
+            if sequence not in pending and not computed.has(sequence):
+                pending.add(sequence)
+                tokens += len(sequence)
+        if tokens >= UPDATE_TOKENS:
+            yield group
+            group, tokens = [], 0
+    if group:
+        yield group
 
 
 def sweep_needle(
@@ -80,8 +111,11 @@ def sweep_needle(
 ) -> Iterator[NeedleSweep]:
     """Insert `passage` at `positions` evenly spread points of `document` and run each strategy on every copy.
 
-    The passage's label is what the short classifier answers for the passage alone. Yields the
-    sweep after each strategy (cheapest first), so a caller can draw curves as they arrive.
+    The passage's label is what the short classifier answers for the passage alone. Every
+    distinct sequence runs once, whichever copies and strategies share it (a window the passage
+    is not in is the same in every copy), and what is new runs in batches. Yields the sweep as
+    points complete, strategy by strategy, cheapest first: the short classifier's curves come
+    whole or in a few steps, Longformer's points fill in a few at a time.
     """
     passage = (passage or "").strip()
     if not passage:
@@ -91,7 +125,9 @@ def sweep_needle(
         raise InputError(f"The sweep takes 2 to {MAX_SWEEP_POSITIONS} positions; {positions} were asked for.")
     chosen = chosen_strategies(keys)
     short = classifiers[SHORT_ROLE]
-    alone = run_strategy("head", encode_document(passage, short.tokenizer), short, measure=False)
+    computed = {SHORT_ROLE: SequenceLogits(short)}  # role -> the sequences run for this sweep
+    passage_tokens = encode_document(passage, short.tokenizer)
+    alone = run_strategy("head", passage_tokens, short, measure=False, computed=computed[SHORT_ROLE])
     if not alone.sees_everything:
         raise InputError(
             f"The passage is {alone.document_tokens:,} tokens; the short classifier's window holds "
@@ -101,11 +137,15 @@ def sweep_needle(
     points = insertion_points(encode_document(document, short.tokenizer), positions)
     texts, starts = zip(*(insert_passage(document, passage, at) for at in points), strict=True)
     encoded = {SHORT_ROLE: [encode_document(text, short.tokenizer) for text in texts]}  # role -> swept documents
-    located = [
-        int(np.searchsorted(tokens.offset_mapping[:, 0], start))
-        for tokens, start in zip(encoded[SHORT_ROLE], starts, strict=True)
-    ]
+    located = np.array(
+        [
+            int(np.searchsorted(tokens.offset_mapping[:, 0], start))
+            for tokens, start in zip(encoded[SHORT_ROLE], starts, strict=True)
+        ]
+    )
     probabilities: dict[str, np.ndarray] = {}
+    done: dict[str, int] = {}
+    budgets = {key: classifiers[LONG_DOCUMENT_STRATEGIES[key].role].budget for key in chosen}
     for key in chosen:
         classifier = classifiers[LONG_DOCUMENT_STRATEGIES[key].role]
         if label not in classifier.label_names:
@@ -115,20 +155,29 @@ def sweep_needle(
             )
         if classifier.role not in encoded:
             encoded[classifier.role] = [encode_document(text, classifier.tokenizer) for text in texts]
-        index = classifier.label_names.index(label)
-        probabilities[key] = np.array(
-            [
-                run_strategy(key, tokens, classifier, settings, measure=False).probabilities[index]
-                for tokens in encoded[classifier.role]
-            ]
-        )
-        yield NeedleSweep(
-            passage_label=label,
-            passage_probability=float(alone.probabilities.max()),
-            passage_tokens=alone.document_tokens,
-            positions=np.array(located),
-            document_tokens=np.array([len(tokens) for tokens in encoded[SHORT_ROLE]]),
-            probabilities=dict(probabilities),
-            budgets={key: classifiers[LONG_DOCUMENT_STRATEGIES[key].role].budget for key in chosen},
-            keys=tuple(chosen),
-        )
+            computed[classifier.role] = SequenceLogits(classifier)
+        memo, index = computed[classifier.role], classifier.label_names.index(label)
+        resolved = settings.resolved(classifier.budget)
+        copies = [
+            strategy_sequences(tokens, key, seen_ranges(key, len(tokens), classifier.budget, resolved))
+            for tokens in encoded[classifier.role]
+        ]
+        probabilities[key] = np.full(len(texts), np.nan)
+        done[key] = 0
+        for group in _update_groups(copies, memo):
+            memo.run([sequence for copy in group for sequence in copies[copy]])  # the group's new sequences, batched
+            for copy in group:
+                logits = memo.run(copies[copy]).logits  # all computed now: looked up
+                probabilities[key][copy] = answer(key, logits, resolved.aggregation)[index]
+            done[key] += len(group)
+            yield NeedleSweep(
+                passage_label=label,
+                passage_probability=float(alone.probabilities.max()),
+                passage_tokens=alone.document_tokens,
+                positions=located,
+                document_tokens=np.array([len(tokens) for tokens in encoded[SHORT_ROLE]]),
+                probabilities={name: values.copy() for name, values in probabilities.items()},
+                budgets=budgets,
+                keys=tuple(chosen),
+                done=dict(done),
+            )

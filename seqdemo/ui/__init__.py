@@ -16,6 +16,8 @@ from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.ui.components import publish_worked_examples_status, start_worked_examples
+from seqdemo.ui.queueing import configure_queue
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -50,7 +52,7 @@ def open_from_url(query_params: Mapping[str, str]) -> tuple[str, bool]:
 
 
 def build_app(store: ModelStore | None = None) -> gr.Blocks:
-    """The whole app as a `gr.Blocks`, not yet launched."""
+    """The whole app as a `gr.Blocks`, its queue configured, not yet launched (`launch` starts it)."""
     store = store or default_store()
     with gr.Blocks(title="seqdemo — sequences in transformers") as demo:
         title = gr.Markdown(TITLE, elem_id="sd-title")
@@ -65,7 +67,8 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
             return gr.Tabs(selected=selected), gr.Markdown(visible=show_title)
 
         demo.load(apply_url, None, [tabs, title], api_visibility="private", show_progress="hidden")
-    return demo
+        publish_worked_examples_status()
+    return configure_queue(demo)
 
 
 def launch_options() -> dict[str, object]:
@@ -75,3 +78,10 @@ def launch_options() -> dict[str, object]:
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(font=fonts, font_mono=mono)
     return {"css": css_variables(), "css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}
+
+
+def launch(demo: gr.Blocks) -> None:
+    """Serve `demo` as `python app.py` does, then compute its worked examples in the background, and block."""
+    demo.launch(prevent_thread_lock=True, **launch_options())
+    start_worked_examples(demo)
+    demo.block_thread()

@@ -27,7 +27,7 @@ from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.padding import SIDES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
 from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure
+from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.views.attention import notes_html
 
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
@@ -37,7 +37,7 @@ EXAMPLE_TEXTS = (
     "them zero weight and a padded text is encoded as it would be alone. Longformer lets each token see only a "
     "window of neighbours.",
 )
-HANDLER_OUTPUTS = 6  # three figures, downloads, notes, the view numbers' ranges
+HANDLER_OUTPUTS = 7  # three figures, downloads, notes, the view numbers' ranges, the figures' drawings
 DEFAULT_VIEW = {"example": 1, "layer": 1, "head": 0, "start": 0, "size": 64, "query": 2}
 RANGED_NUMBERS = ("example", "layer", "head", "start", "query")  # the view numbers whose info shows their range
 # The worked example's settings, as the widgets start out; with DEFAULT_VIEW, the handler's inputs in order.
@@ -100,7 +100,7 @@ def show_attention(
     store: ModelStore,
     maps_for: MapsFor | None = None,
 ) -> tuple:
-    """The tab's handler: (heatmap PNG, row PNG, overview PNG, PNG and SVG files, notes, view-number ranges).
+    """The tab's handler: (heatmap PNG, row PNG, overview PNG, PNG files, notes, view-number ranges, drawings).
 
     While a view number is empty (being typed), nothing is redrawn. `maps_for` (default: the
     store's `store_extraction`) is where the attention maps come from.
@@ -121,9 +121,9 @@ def show_attention(
         size=int(size),
         query=int(query),
     )
-    heatmap = save_figure(plot_attention_heatmap(maps, view), "attention-heatmap")
-    row = save_figure(plot_token_row(maps, view), "attention-token-row")
-    overview = save_figure(plot_layers_heads(maps, view), "attention-layers-heads")
+    heatmap = save_figure(plot_attention_heatmap, maps, view, stem="attention-heatmap")
+    row = save_figure(plot_token_row, maps, view, stem="attention-token-row")
+    overview = save_figure(plot_layers_heads, maps, view, stem="attention-layers-heads")
     ranges = (
         f"1 to {maps.batch_size}",
         f"1 to {maps.num_layers}",
@@ -138,6 +138,7 @@ def show_attention(
         heatmap.downloads + row.downloads + overview.downloads,
         notes_html(maps, view, *masses, offline=store.source.mode == "offline"),
         ranges,
+        [heatmap.drawing, row.drawing, overview.drawing],
     )
 
 
@@ -201,12 +202,13 @@ def build(store: ModelStore) -> None:
         label="Where does the query token look?", show_label=False, type="filepath", interactive=False, format="png"
     )
     downloads = gr.File(label="Download the figures (PNG, SVG)", file_count="multiple", interactive=False)
+    drawings = svg_on_request(downloads, api_name="attention_maps_svg")
 
     view_ranges = gr.State()
     role.change(show_global_tokens, role, global_tokens, api_name="attention_global_tokens_visible")
     handler = bind(show_attention, store)
     inputs = [texts, role, padding_side, global_tokens, use_mask, example, layer, head, start, size, query]
-    outputs = [heatmap, token_row, overview, downloads, notes, view_ranges]
+    outputs = [heatmap, token_row, overview, downloads, notes, view_ranges, drawings]
     view_numbers = [example, layer, head, start, query]
     triggers = [
         run.click,

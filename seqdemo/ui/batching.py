@@ -17,7 +17,7 @@ from seqdemo.inputs import split_texts
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.batching import plot_batch_shapes, plot_lengths, plot_padding, plot_throughput
 from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure
+from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.views.batching import PLAN_COLUMNS, advice_markdown, plans_table, runs_table
 from seqdemo.uploads import MAX_ROWS, describe_upload_limits, read_texts
 
@@ -50,18 +50,23 @@ def load_file(path: str | None, column: str | None = None) -> tuple:
 def compare(
     raw: str, role: str, batch_size: float, max_tokens: float, max_length: float, *, store: ModelStore
 ) -> tuple:
-    """Every strategy's plan: (advice, table, batch shapes, padding, lengths, PNG and SVG files)."""
+    """Every strategy's plan: (advice, table, batch shapes, padding, lengths, PNG files, drawings for the SVGs)."""
     texts = split_texts(raw, max_texts=MAX_ROWS)
     report = compare_batching_strategies(
         store.tokenizer(role), texts, batch_size=batch_size, max_tokens=max_tokens, max_length=max_length
     )
-    figures = {
-        "batch-shapes": plot_batch_shapes(report.plans),
-        "padding": plot_padding(report.plans),
-        "lengths": plot_lengths(report.lengths, report.advice),
-    }
-    files = [path for stem, figure in figures.items() for path in save_figure(figure, stem).downloads]
-    return advice_markdown(report.advice, len(texts)), plans_table(report), *figures.values(), files
+    figures = (
+        save_figure(plot_batch_shapes, report.plans, stem="batch-shapes"),
+        save_figure(plot_padding, report.plans, stem="padding"),
+        save_figure(plot_lengths, report.lengths, report.advice, stem="lengths"),
+    )
+    return (
+        advice_markdown(report.advice, len(texts)),
+        plans_table(report),
+        *(figure.figure for figure in figures),
+        [path for figure in figures for path in figure.downloads],
+        [figure.drawing for figure in figures],
+    )
 
 
 @user_errors("measuring throughput")
@@ -75,7 +80,7 @@ def throughput(
     *,
     store: ModelStore,
 ) -> tuple:
-    """Every strategy run on the role's model: (note, table, figure, its accordion, PNG and SVG files)."""
+    """Every strategy run on the role's model: (note, table, figure, its accordion, PNG file, drawing for the SVG)."""
     texts = split_texts(raw, max_texts=MAX_ROWS)[:MAX_THROUGHPUT_TEXTS]
     try:
         model = store.model(role)
@@ -97,7 +102,7 @@ def throughput(
         max_length=max_length,
         on_batch=report,
     )
-    figure = plot_throughput(runs)
+    figure = save_figure(plot_throughput, runs, stem="throughput")
     note = (
         f"Measured on {len(texts):,} texts with the {role} model on {store.device.description} "
         f"({store.source.label}); one untimed warm-up batch first."
@@ -105,9 +110,10 @@ def throughput(
     return (
         note,
         gr.Dataframe(runs_table(runs), visible=True),
-        gr.Plot(figure, visible=True),
+        gr.Plot(figure.figure, visible=True),
         gr.Accordion(visible=True),
-        save_figure(figure, "throughput").downloads,
+        figure.downloads,
+        [figure.drawing],
     )
 
 
@@ -158,6 +164,7 @@ def build(store: ModelStore) -> None:
         lengths = gr.Plot(show_label=False, format="png")
     with gr.Accordion("Download the figures (PNG, SVG)", open=False):
         downloads = gr.File(show_label=False, file_count="multiple")
+        drawings = svg_on_request(downloads, api_name="batching_compare_svg")
 
     gr.Markdown(
         f"### Throughput\nRuns the chosen model over the first {MAX_THROUGHPUT_TEXTS} texts with every strategy "
@@ -171,9 +178,10 @@ def build(store: ModelStore) -> None:
         speed_plot = gr.Plot(show_label=False, format="png", visible=False, scale=2)
     with gr.Accordion("Download the throughput figure (PNG, SVG)", open=False, visible=False) as speed_downloads:
         speed_files = gr.File(show_label=False, file_count="multiple")
+        speed_drawings = svg_on_request(speed_files, api_name="batching_throughput_svg")
 
     settings = [texts, role, batch_size, max_tokens, max_length]
-    outputs = [advice, table, shapes, padding, lengths, downloads]
+    outputs = [advice, table, shapes, padding, lengths, downloads, drawings]
     handler = bind(compare, store)
     run.click(handler, settings, outputs, api_name="batching_compare")
     # a bad file is reported in a toast only: an error overlay on the text box would hide the user's texts
@@ -185,6 +193,6 @@ def build(store: ModelStore) -> None:
         handler, settings, outputs, api_name="batching_compare_column"
     )
     role.input(bind(model_max_length, store), role, max_length, api_name="batching_model_max_length")
-    speed = [speed_note, speed_table, speed_plot, speed_downloads, speed_files]
+    speed = [speed_note, speed_table, speed_plot, speed_downloads, speed_files, speed_drawings]
     measure.click(bind(throughput, store), settings, speed, api_name="batching_throughput")
     on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="batching_compare_example")

@@ -1,22 +1,26 @@
-"""How a tab wires a handler: errors shown one way, the store bound one way, worked examples run on page load one way.
+"""How a tab wires a handler: errors shown one way, the store bound one way, worked examples served one way.
 
 A handler is a module-level function of widget values returning the outputs, with the model store as
 a keyword-only `store`. `@user_errors("doing …")` makes it safe to show: the user's mistakes become a
-message, anything else is a bug, logged. `bind(handler, store)` is what an event calls, and
-`on_page_load` runs a tab's worked example when a page opens, once per process.
+message, anything else is a bug, logged. `bind(handler, store)` is what an event calls (`cached` adds
+`gr.cache`), and `on_page_load` shows a tab's worked example when a page opens: computed once per
+process, in the background from start-up (`start_worked_examples`), cheap ones first.
 """
 
 from __future__ import annotations
 
-import collections
+import contextvars
 import functools
 import inspect
 import logging
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import gradio as gr
+from gradio.context import Context
 from gradio.events import Dependency
 
 from seqdemo.errors import InputError, ModelLoadError
@@ -82,53 +86,236 @@ def bind(handler: F, store: ModelStore) -> F:
     return bound  # type: ignore[return-value]
 
 
+RESULT_CACHE_S = 30 * 60  # an identical request within this window replays the first one's outputs
+RESULT_CACHE_ENTRIES = 32  # per handler
+
+
+def _expiring_key(arguments: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """gr.cache's key: the arguments (the store by identity), and which RESULT_CACHE_S window it is.
+
+    Cached outputs name figure files, which are removed some time after they were written;
+    expiring entries keeps every replay younger than its files.
+    """
+    return int(time.time() // RESULT_CACHE_S), arguments
+
+
+def cached(handler: F, store: ModelStore) -> F:
+    """`bind(handler, store)` behind `gr.cache`: an identical request replays the first one's outputs (streamed ones
+    too) without queueing behind the models. For handlers whose outputs depend only on their inputs.
+
+    `gr.cache` hashes the inputs by content and the store by identity (two apps never share
+    entries); entries last RESULT_CACHE_S at most. `SEQDEMO_RESULT_CACHE=0` turns it off, for
+    benchmarks that must measure the work itself.
+    """
+    bound = bind(handler, store)
+    if not store.settings.result_cache:
+        return bound
+    return gr.cache(bound, key=_expiring_key, max_size=RESULT_CACHE_ENTRIES)  # type: ignore[return-value]
+
+
+PREPARING = "Preparing the worked example…"
+_computing = contextvars.ContextVar("computing_worked_example", default=False)
+
+
+def computing_worked_example() -> bool:
+    """True while a worked example is being computed in this thread: what it makes is held for the process's life."""
+    return _computing.get()
+
+
 class WorkedExample:
     """A handler on fixed inputs, computed once per process and then served from memory.
 
     Every visitor's page load asks for the same example; on a CPU Space running it each time would
-    queue everyone behind base-sized models. `serve` is what Gradio calls: a streaming handler
-    streams on its first run and later yields its final value at once. `compute` runs it to the
-    end with no page waiting (for instance from a start-up thread); a page opening meanwhile waits
-    for it. An error leaves nothing stored, so the next call tries again.
+    queue everyone behind base-sized models. `compute` runs it to the end (the app's background
+    thread does, from start-up); `serve` is what Gradio calls: the outputs at once when ready,
+    else it waits for that one computation, showing progress and, for a streaming handler, each
+    partial result as it comes. An error leaves nothing stored, so the next request tries again.
     """
 
-    def __init__(self, handler: Callable[..., Any], inputs: Sequence[Any]) -> None:
+    def __init__(self, handler: Callable[..., Any], inputs: Sequence[Any], name: str = "", slow: bool = False) -> None:
         self._run = functools.partial(handler, *inputs)
+        self.name = name
+        self.slow = slow
         self.streams = inspect.isgeneratorfunction(handler)
-        self._lock = threading.Lock()
-        self._done: list[Any] = []
+        self._changed = threading.Condition()
+        self.state = "waiting"  # waiting -> running -> done, or failed (and waiting again when asked for)
+        self._latest: Any = None  # the newest (partial) outputs
+        self._version = 0  # how many outputs were published
+        self._error: Exception | None = None
+        self.seconds: float | None = None
 
     def compute(self) -> Any:
-        """The example's final outputs, computed now unless they already were."""
-        with self._lock:
-            if not self._done:
-                result = self._run()
-                self._done.append(collections.deque(result, maxlen=1)[0] if self.streams else result)
-            return self._done[0]
+        """The example's final outputs: computed now in this thread, or waited for if another thread is at it."""
+        with self._changed:
+            if self.state in ("running", "done"):
+                return self._outcome()
+            self.state, self._error = "running", None
+        token, started = _computing.set(True), time.perf_counter()
+        try:
+            if self.streams:
+                for outputs in self._run():
+                    self._publish(outputs)
+            else:
+                self._publish(self._run())
+        except Exception as err:
+            with self._changed:
+                self.state, self._error = "failed", err
+                self._changed.notify_all()
+            raise
+        finally:
+            _computing.reset(token)
+        with self._changed:
+            self.state, self.seconds = "done", time.perf_counter() - started
+            self._changed.notify_all()
+            return self._latest
 
-    def serve(self) -> Callable[[], Any]:
-        """The function a load event calls (a generator function when the handler streams)."""
-        if not self.streams:
+    def _publish(self, outputs: Any) -> None:
+        with self._changed:
+            self._latest, self._version = outputs, self._version + 1
+            self._changed.notify_all()
 
-            def once() -> Any:
-                return self.compute()
+    def _outcome(self) -> Any:
+        """Under the lock: wait for the computation in progress to end; its outputs, or its error raised."""
+        self._changed.wait_for(lambda: self.state in ("done", "failed"))
+        if self.state == "failed":
+            raise self._error  # type: ignore[misc]
+        return self._latest
 
-            return once
+    def retry_if_failed(self) -> None:
+        with self._changed:
+            if self.state == "failed":
+                self.state = "waiting"
 
-        def replay() -> Iterator[Any]:
-            if self._done:
-                yield self._done[0]
+    def _updates(self) -> Iterator[Any]:
+        """Each new (partial) outputs until the computation ends, then the final ones; its error if it failed."""
+        seen = 0
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda seen=seen: self._version != seen or self.state in ("done", "failed"))
+                state, latest, seen, error = self.state, self._latest, self._version, self._error
+            if state == "failed":
+                raise error  # type: ignore[misc]
+            yield latest
+            if state == "done":
                 return
-            with self._lock:
-                if not self._done:
-                    last = None
-                    for last in self._run():
-                        yield last
-                    self._done.append(last)
-                    return
-            yield self._done[0]
 
-        return replay
+    def serve(self, examples: WorkedExamples) -> Callable[..., Any]:
+        """The function a load event calls (a generator function when the handler streams).
+
+        Before the example is ready it asks `examples` to compute it next and shows PREPARING.
+        """
+
+        def once(progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008 (Gradio injects the tracker)
+            if self.state != "done":
+                examples.want(self)
+                progress(0, desc=PREPARING)
+            *_, final = self._updates()
+            return final
+
+        def replay(progress: gr.Progress = gr.Progress()) -> Iterator[Any]:  # noqa: B008
+            if self.state != "done":
+                examples.want(self)
+                progress(0, desc=PREPARING)
+            previous = None
+            for outputs in self._updates():
+                if outputs is not previous:
+                    yield outputs
+                previous = outputs
+
+        return replay if self.streams else once
+
+
+class WorkedExamples:
+    """An app's worked examples, computed one at a time in one background thread: cheap ones first, slow ones after.
+
+    A visitor waiting for an example moves it to the front. The thread starts with
+    `start_worked_examples` (at start-up) or with the first visitor's page load.
+    """
+
+    def __init__(self) -> None:
+        self.examples: list[WorkedExample] = []
+        self._lock = threading.Lock()
+        self._wanted: list[WorkedExample] = []
+        self._worker: threading.Thread | None = None
+        self.started: float | None = None
+        self.seconds: float | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self.started is None:
+                self.started = time.perf_counter()
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="worked-examples", daemon=True)
+                self._worker.start()
+
+    def want(self, example: WorkedExample) -> None:
+        """Compute `example` next (again, if it failed) and make sure the thread runs."""
+        example.retry_if_failed()
+        with self._lock:
+            self._wanted.insert(0, example)
+        self.start()
+
+    def _next(self) -> WorkedExample | None:
+        with self._lock:
+            order = [*self._wanted, *sorted(self.examples, key=lambda example: example.slow)]
+            chosen = next((example for example in order if example.state == "waiting"), None)
+            self._wanted = [example for example in self._wanted if example is not chosen]
+            if chosen is None:
+                self._worker = None
+                if all(example.state == "done" for example in self.examples) and self.seconds is None:
+                    self.seconds = time.perf_counter() - (self.started or time.perf_counter())
+            return chosen
+
+    def _work(self) -> None:
+        while (example := self._next()) is not None:
+            try:
+                example.compute()
+            except Exception:  # noqa: BLE001 (the handler logged a bug already; the next visitor retries)
+                log.warning("The worked example %s failed at start-up; a visitor will try again.", example.name)
+
+    def status(self) -> dict[str, Any]:
+        """Whether every example is ready, how long that took from start, and each example's state and seconds."""
+        return {
+            "ready": all(example.state == "done" for example in self.examples),
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
+            "examples": [
+                {
+                    "api_name": example.name,
+                    "state": example.state,
+                    "slow": example.slow,
+                    "seconds": None if example.seconds is None else round(example.seconds, 3),
+                }
+                for example in self.examples
+            ],
+        }
+
+
+_APPS: weakref.WeakKeyDictionary[gr.Blocks, WorkedExamples] = weakref.WeakKeyDictionary()
+
+
+def worked_examples(demo: gr.Blocks) -> WorkedExamples:
+    """The worked examples of the app `demo` (registered by `on_page_load` while it was built)."""
+    return _APPS.setdefault(demo, WorkedExamples())
+
+
+def start_worked_examples(demo: gr.Blocks) -> None:
+    """Start computing the app's worked examples in the background, so that no visitor pays for them."""
+    worked_examples(demo).start()
+
+
+def publish_worked_examples_status() -> Dependency:
+    """An API endpoint, `worked_examples_status`, saying whether the current app's worked examples are ready."""
+    examples = worked_examples(Context.root_block)
+
+    def worked_examples_status() -> dict[str, Any]:
+        return examples.status()
+
+    return gr.api(worked_examples_status, api_name="worked_examples_status", concurrency_limit=None)
+
+
+def _no_inputs(arguments: dict[str, Any]) -> None:
+    """gr.cache's key for a worked example: its inputs are fixed (the progress tracker is not one)."""
+    return None
 
 
 def on_page_load(
@@ -138,13 +325,21 @@ def on_page_load(
     *,
     api_name: str,
     after: Dependency | None = None,
+    slow: bool = False,
 ) -> Dependency:
-    """Run the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
+    """Show the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
 
-    It is a `WorkedExample`: computed on first use, then served from memory. Its event takes no
-    inputs (the example's are fixed) and is public as `api_name`. Returns the event, to chain on.
+    It is a `WorkedExample` of the app being built: computed once, in the background (`slow` ones
+    after the others), then served from memory. Its event takes no inputs (the example's are
+    fixed), never waits for a concurrency slot, and is public as `api_name`; once ready, it is a
+    `gr.cache` hit, which Gradio serves without queueing, so a full queue never blanks a page.
+    Returns the event.
     """
-    example = WorkedExample(handler, inputs).serve()
+    examples = worked_examples(Context.root_block)
+    example = WorkedExample(handler, inputs, name=api_name, slow=slow)
+    examples.examples.append(example)
+    serve = gr.cache(example.serve(examples), key=_no_inputs, max_size=1)
+    options = {"outputs": list(outputs), "api_name": api_name, "show_progress": "full", "concurrency_limit": None}
     if after is None:
-        return gr.on(None, example, outputs=list(outputs), api_name=api_name, show_progress="minimal")
-    return after.success(example, outputs=list(outputs), api_name=api_name, show_progress="minimal")
+        return gr.on(None, serve, **options)
+    return after.success(serve, **options)

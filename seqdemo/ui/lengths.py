@@ -15,7 +15,7 @@ from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
 from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure
+from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.views.lengths import chips_html, summary_html, texts_html
 
 EXAMPLE_TEXTS = (
@@ -38,13 +38,13 @@ text is padded to the longest: the grey slots in the padding picture are compute
 @user_errors("measuring the texts")
 def measure_texts(
     raw_texts: str | None, roles: Sequence[str] | None, count_special_tokens: bool, *, store: ModelStore
-) -> tuple[str, str, str, list[str], str, str]:
-    """The tab's handler: (summary, counts PNG, padding PNG, PNG and SVG files, per-text table, chips)."""
+) -> tuple[str, str, str, list[str], str, str, list[Drawing]]:
+    """The tab's handler: (summary, counts PNG, padding PNG, PNG files, per-text table, chips, drawings for SVGs)."""
     texts = split_texts(raw_texts)
     tokenizers = {role: store.tokenizer(role) for role in ENCODER_ROLES if role in (roles or ())}
     report = measure_lengths(texts, tokenizers, add_special_tokens=count_special_tokens)
-    counts = save_figure(plot_token_counts(report), "token-counts")
-    padding = save_figure(plot_padding_grid(report), "padding-grid")
+    counts = save_figure(plot_token_counts, report, stem="token-counts")
+    padding = save_figure(plot_padding_grid, report, stem="padding-grid")
     return (
         summary_html(report, offline=store.source.mode == "offline"),
         counts.png,
@@ -52,6 +52,7 @@ def measure_texts(
         counts.downloads + padding.downloads,
         texts_html(report),
         chips_html(report),
+        [counts.drawing, padding.drawing],
     )
 
 
@@ -78,12 +79,13 @@ def build(store: ModelStore) -> None:
         padding_plot = gr.Image(label="Tokens vs padding", show_label=False, type="filepath", interactive=False)
     with gr.Accordion("Download the figures (PNG, SVG)", open=False):
         downloads = gr.File(label="Figures", file_count="multiple", interactive=False)
+        drawings = svg_on_request(downloads, api_name="measure_lengths_svg")
     with gr.Accordion("Per text: words, characters, tokens", open=True):
         per_text = gr.HTML()
     with gr.Accordion("The tokens themselves", open=True):
         token_chips = gr.HTML()
 
-    outputs = [summary, counts_plot, padding_plot, downloads, per_text, token_chips]
+    outputs = [summary, counts_plot, padding_plot, downloads, per_text, token_chips, drawings]
     triggers = [run.click, roles.change, count_special.change]
     handler = bind(measure_texts, store)
     gr.on(triggers, handler, [texts, roles, count_special], outputs, api_name="measure_lengths")

@@ -29,13 +29,12 @@ from seqdemo.longdoc import (
     load_pair,
     read_document_file,
     sweep_needle,
-    warm_up,
 )
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_document, sweep_document
 from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
-from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure
+from seqdemo.ui.components import bind, cached, on_page_load, user_errors
+from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
@@ -84,7 +83,7 @@ def upload_text(path: str | None) -> str:
     return read_document_file(path)
 
 
-Comparison = tuple[str, str | None, str, list[str], str]  # status, showdown PNG, results table, files, notes
+Comparison = tuple[str, str | None, str, list[str], str, list[Drawing]]  # status, PNG, table, files, notes, drawings
 
 
 @user_errors("comparing the strategies")
@@ -96,39 +95,34 @@ def compare_document(
     aggregation: str,
     *,
     store: ModelStore,
-    pair: Pair | None = None,
 ) -> Iterator[Comparison]:
-    """The comparison, streamed: (status, showdown PNG, results table, PNG and SVG files, notes) after each strategy.
+    """The comparison, streamed after each strategy: (status, showdown PNG, results table, files, notes, drawings).
 
-    `pair` is the store's classifiers when the caller has loaded them already.
+    `files` is the PNG to download; `drawings` what the SVG button draws from.
     """
-    pair = pair or load_pair(store)
+    pair = load_pair(store)
     keys = chosen_strategies(list(strategies or []))
     document = check_document(document)  # stripped, so the notes' offsets match the results'
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
     results: list[StrategyResult] = []
-    yield status_html([], keys, "running"), None, "", [], ""
+    yield status_html([], keys, "running"), None, "", [], "", []
     for result in compare_long_document_strategies(document, keys, pair, settings):
         results.append(result)
-        figure = save_figure(plot_showdown(results), "long-documents")
+        figure = save_figure(plot_showdown, tuple(results), stem="long-documents")
         yield (
             status_html([result.key for result in results], keys, "running"),
             figure.png,
             results_table(results),
             figure.downloads,
             document_notes(document, results, pair[SHORT_ROLE].budget),
+            [figure.drawing],
         )
 
 
 @user_errors("running the worked example")
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
-    """On page load: the windows in force, slider ranges, the first example, and its comparison streamed.
-
-    The pair is loaded once and warmed up first: this is often the process's first use of it.
-    """
+    """On page load: the windows in force, the precision, slider ranges, the first example, its comparison streamed."""
     pair = load_pair(store)
-    for classifier in pair.values():
-        warm_up(classifier)
     budget = pair[SHORT_ROLE].budget
     text = _example(LATE, pair)
     setup = (
@@ -139,11 +133,11 @@ def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
         example_note_html(LATE),
     )
     strategies = list(LONG_DOCUMENT_STRATEGIES)
-    for outputs in compare_document(text, strategies, budget // 4, budget // 4, "mean", store=store, pair=pair):
+    for outputs in compare_document(text, strategies, budget // 4, budget // 4, "mean", store=store):
         yield *setup, *outputs
 
 
-Sweep = tuple[str, str | None, list[str]]  # status, sweep PNG, files
+Sweep = tuple[str, str | None, list[str], list[Drawing]]  # status, sweep PNG, files, drawings
 
 
 @user_errors("running the needle sweep")
@@ -158,22 +152,18 @@ def run_sweep(
     aggregation: str,
     *,
     store: ModelStore,
-    pair: Pair | None = None,
 ) -> Iterator[Sweep]:
-    """The needle sweep, streamed: (status, sweep PNG, PNG and SVG files) after each strategy.
-
-    `pair` is the store's classifiers when the caller has loaded them already.
-    """
-    pair = pair or load_pair(store)
+    """The needle sweep, streamed as positions complete: (status, sweep PNG, files, drawings)."""
+    pair = load_pair(store)
     keys = chosen_strategies(list(strategies or []))
     short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
     if source == SWEEP_SOURCES[0]:
         document = sweep_document(_count_tokens(short), short.budget, long.budget)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
-    yield sweep_status_html(None, keys), None, []
+    yield sweep_status_html(None, keys), None, [], []
     for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
-        figure = save_figure(plot_needle_sweep(sweep), "needle-sweep")
-        yield sweep_status_html(sweep, keys), figure.png, figure.downloads
+        figure = save_figure(plot_needle_sweep, sweep, stem="needle-sweep")
+        yield sweep_status_html(sweep, keys), figure.png, figure.downloads, [figure.drawing]
 
 
 @user_errors("running the worked sweep")
@@ -221,6 +211,7 @@ def build(store: ModelStore) -> None:
     table = gr.HTML()
     with gr.Accordion("Download the figure (PNG, SVG)", open=False):
         downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
+        drawings = svg_on_request(downloads, api_name="compare_strategies_svg")
 
     gr.Markdown(
         "### The needle sweep\nThe passage is inserted at evenly spaced points of a document, and every chosen "
@@ -244,15 +235,20 @@ def build(store: ModelStore) -> None:
     sweep_plot = gr.Image(label="Needle sweep", show_label=False, type="filepath", interactive=False)
     with gr.Accordion("Download the sweep figure (PNG, SVG)", open=False):
         sweep_downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
+        sweep_drawings = svg_on_request(sweep_downloads, api_name="needle_sweep_svg")
 
-    compare_outputs = [status, showdown, table, downloads, notes]
-    sweep_outputs = [sweep_status, sweep_plot, sweep_downloads]
+    compare_outputs = [status, showdown, table, downloads, notes, drawings]
+    sweep_outputs = [sweep_status, sweep_plot, sweep_downloads, sweep_drawings]
     knobs = [strategies, head_tokens, stride, aggregation]
-    run.click(bind(compare_document, store), [document, *knobs], compare_outputs, api_name="compare_strategies")
+    run.click(cached(compare_document, store), [document, *knobs], compare_outputs, api_name="compare_strategies")
     example.input(bind(example_text, store), example, [document, example_note], api_name="longdoc_example")
     upload.upload(upload_text, upload, document, api_name="longdoc_upload")
     sweep_inputs = [passage, source, document, positions, *knobs]
-    sweep.click(bind(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
+    sweep.click(cached(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
     example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
-    comparison = on_page_load(bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example")
-    on_page_load(bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison)
+    comparison = on_page_load(
+        bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example", slow=True
+    )
+    on_page_load(
+        bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison, slow=True
+    )

@@ -21,8 +21,9 @@ from seqdemo.masks import (
 )
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
+from seqdemo.precision import noise_precision
 from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import SavedFigure, save_figure
+from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
 from seqdemo.ui.views.masks import (
     generation_html,
     generation_prompts_html,
@@ -37,6 +38,7 @@ from seqdemo.ui.views.masks import (
 DEFAULT_ROLE = "bert"  # its position ids ignore padding, so left padding visibly breaks it
 DEFAULT_NEW_TOKENS = 5
 GENERATION_ROLE = "decoder"
+PRECISION = noise_precision()  # the proof measures float noise, which half precision would drown
 MAX_TEXTS = 8
 EXAMPLE_TEXTS = (
     "The cat sat on the mat.",
@@ -99,14 +101,16 @@ def _key_mask_figure(texts: Sequence[str], role: str, index: int, store: ModelSt
     tokenizer = store.tokenizer(role)
     batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, texts), "right")
     allowed = attention_key_mask(batch, index, store.model(role).config)
-    return save_figure(plot_key_mask(batch, index, allowed, role), f"key-mask-text{index + 1}")
+    return save_figure(plot_key_mask, batch, index, allowed, role, stem=f"key-mask-text{index + 1}")
 
 
 @user_errors("drawing the key mask")
-def show_key_mask(raw_texts: str | None, role: str, example: int | None, *, store: ModelStore) -> tuple[str, list[str]]:
-    """The key mask of one example: (PNG path, PNG and SVG files)."""
+def show_key_mask(
+    raw_texts: str | None, role: str, example: int | None, *, store: ModelStore
+) -> tuple[str, list[str], list[Drawing]]:
+    """The key mask of one example: (PNG path, PNG file, its drawing for the SVG)."""
     figure = _key_mask_figure(split_texts(raw_texts, max_texts=MAX_TEXTS), role, int(example or 0), store)
-    return figure.png, figure.downloads
+    return figure.png, figure.downloads, [figure.drawing]
 
 
 @user_errors("running the mask proof")
@@ -115,13 +119,13 @@ def run_lesson(
 ) -> tuple:
     """The tab's handler: every panel for these texts and this model."""
     texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
-    proof = prove_mask(store.model(role), store.tokenizer(role), texts)
+    proof = prove_mask(store.model(role, dtype=PRECISION.dtype), store.tokenizer(role), texts)
     generation = compare_batched_generation(
         store.model(GENERATION_ROLE), store.tokenizer(GENERATION_ROLE), texts, int(max_new_tokens)
     )
     index = min(int(example or 0), len(texts) - 1)
     key_mask = _key_mask_figure(texts, role, index, store)
-    proof_figure = save_figure(plot_mask_proof(proof), f"mask-proof-{role}")
+    proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
     batch = proof.masked.batch
     offline = store.source.mode == "offline"
     model_source = "offline kit, random weights" if offline else store.checkpoint(role)
@@ -131,13 +135,15 @@ def run_lesson(
         gr.Dropdown(choices=_example_choices(texts), value=index),
         key_mask.png,
         key_mask.downloads,
-        proof_header_html(proof, role, model_source, store.device.description),
+        proof_header_html(proof, role, model_source, store.device.description, PRECISION.description),
         proof_table_html(proof),
         proof_figure.png,
         proof_figure.downloads,
         positions_html(proof),
         notes_html(generation.notes) + generation_html(generation, texts, offline),
         generation_prompts_html(generation),
+        [key_mask.drawing],
+        [proof_figure.drawing],
     )
 
 
@@ -171,6 +177,7 @@ def build(store: ModelStore) -> None:
             gr.Markdown(KEY_MASK_NOTE)
             with gr.Accordion("Download the key mask (PNG, SVG)", open=False):
                 key_files = gr.File(label="Key mask", file_count="multiple", interactive=False)
+                key_drawings = svg_on_request(key_files, api_name="key_mask_svg")
 
     gr.Markdown("### 2 · The proof: (a) alone, (b) padded with the mask, (c) padded without it")
     proof_header = gr.HTML()
@@ -178,6 +185,7 @@ def build(store: ModelStore) -> None:
     proof_plot = gr.Image(label="max |Δ| per text", show_label=False, type="filepath", interactive=False)
     with gr.Accordion("Download the proof figure (PNG, SVG)", open=False):
         proof_files = gr.File(label="Proof figure", file_count="multiple", interactive=False)
+        proof_drawings = svg_on_request(proof_files, api_name="mask_proof_svg")
     gr.Markdown(POOLING_NOTE)
 
     gr.Markdown("### 3 · Right vs left padding: position ids")
@@ -205,7 +213,10 @@ def build(store: ModelStore) -> None:
         positions,
         generation,
         prompts,
+        key_drawings,
+        proof_drawings,
     ]
     gr.on([run.click, role.input, max_new_tokens.release], handler, inputs, outputs, api_name="mask_proof")
-    example.input(bind(show_key_mask, store), [texts, role, example], [key_mask, key_files], api_name="key_mask")
+    key_outputs = [key_mask, key_files, key_drawings]
+    example.input(bind(show_key_mask, store), [texts, role, example], key_outputs, api_name="key_mask")
     on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")

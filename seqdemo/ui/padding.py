@@ -23,7 +23,7 @@ from seqdemo.padding import (
 )
 from seqdemo.plots.padding import plot_batch_shapes
 from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure
+from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.views.elements import error_html
 from seqdemo.ui.views.padding import legend_html, panel_html
 
@@ -110,7 +110,7 @@ EXAMPLE_INPUTS = (
 def compare_configurations(
     raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
 ) -> tuple:
-    """Handler: texts and every configuration's knobs -> one panel per configuration, figure, downloads."""
+    """Handler: texts and every configuration's knobs -> one panel per configuration, figure, PNG file, drawings."""
     texts, pairs = split_text_pairs(raw_texts, raw_pairs, max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
     tokenizer, family = store.tokenizer(role), get_role(role).family
     panels, batches = [], {}
@@ -124,9 +124,9 @@ def compare_configurations(
         panels.append(panel_html(batches[label]))
     panels += [""] * (len(LABELS) - len(panels))
     if not batches:
-        return *panels, None, None
-    figure = save_figure(plot_batch_shapes(batches), "padding-batch-shapes")
-    return *panels, figure.png, figure.downloads
+        return *panels, None, None, []
+    figure = save_figure(plot_batch_shapes, batches, stem="padding-batch-shapes")
+    return *panels, figure.png, figure.downloads, [figure.drawing]
 
 
 def show_columns(count: int) -> list[gr.Column]:
@@ -201,9 +201,10 @@ def build(store: ModelStore) -> None:
     gr.Markdown("### Batch shapes: each configuration's tensor, rows × positions, on one scale")
     plot = gr.Image(show_label=False, type="filepath", interactive=False, buttons=["fullscreen"])
     downloads = gr.File(label="Download the figure (PNG, SVG)", file_count="multiple")
+    drawings = svg_on_request(downloads, api_name="padding_compare_svg")
 
     shown.change(show_columns, shown, columns, api_name="padding_show_configurations")
-    outputs = [*panels, plot, downloads]
+    outputs = [*panels, plot, downloads, drawings]
     handler = bind(compare_configurations, store)
     triggers = [run.click, role.change, shown.change] + [knob.change for knob in knobs]
     gr.on(

@@ -66,11 +66,12 @@ def notes_html(notes: Sequence[str]) -> str:
     return "".join(f'<p class="sd-note sd-mask-flag">{html.escape(note)}</p>' for note in notes)
 
 
-def proof_header_html(proof: MaskProof, role: str, model_source: str, device: str) -> str:
-    """Which model ran where (`model_source`: its checkpoint, or what the kit has), its dtype, and the tolerance."""
+def proof_header_html(proof: MaskProof, role: str, model_source: str, device: str, precision: str) -> str:
+    """Which model ran where (`model_source`: its checkpoint, or what the kit has), its precision, the tolerance."""
     return (
         f'<p class="sd-note">Model <b>{html.escape(role)}</b> ({html.escape(model_source)}) on '
-        f"{html.escape(device)}. A max |Δ| at or below <b>{proof.tolerance:.0e}</b>, the "
+        f"{html.escape(device)}. <b>Precision:</b> {html.escape(precision)}. A max |Δ| at or below "
+        f"<b>{proof.tolerance:.0e}</b>, the "
         f"tolerance for {proof.dtype}, counts as float noise: running the same numbers in a different batch "
         "shape moves them by about 1e-7 to 1e-6 in float32. The base models here have no classification "
         "head, so there are no logits or labels to compare: the pooled embedding is what a head would read.</p>"
