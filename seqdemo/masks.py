@@ -9,6 +9,7 @@ starting at pad_id + 1), BERT and GPT-2 from 0 whatever is padded.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,10 +158,19 @@ def attention_key_mask(batch: PaddedBatch, index: int, config: PretrainedConfig,
 
 @contextlib.contextmanager
 def recorded_position_ids(model: Any) -> Iterator[list[np.ndarray]]:
-    """Collect the position ids the model feeds its position embedding, one array per forward call."""
+    """Collect the position ids the model feeds its position embedding, one array per forward call of this thread.
+
+    The model is shared: another request may run it meanwhile, and its calls are not this one's.
+    """
     module = model.get_submodule(POSITION_EMBEDDINGS[model.config.model_type])
     calls: list[np.ndarray] = []
-    handle = module.register_forward_pre_hook(lambda _, args: calls.append(args[0].detach().cpu().numpy()))
+    thread = threading.get_ident()
+
+    def record(_: Any, args: tuple[Any, ...]) -> None:
+        if threading.get_ident() == thread:
+            calls.append(args[0].detach().cpu().numpy())
+
+    handle = module.register_forward_pre_hook(record)
     try:
         yield calls
     finally:

@@ -19,6 +19,15 @@ gradio_client = pytest.importorskip("gradio_client")
 # Endpoints that call the same function as a checked one, chained after an upload or a
 # widget change, or that only show and hide widgets.
 ALIASES = {
+    # The SVG buttons: one function (figures.svg_files) drawing a session's last figures, checked for lengths.
+    "/padding_compare_svg": "/measure_lengths_svg",
+    "/key_mask_svg": "/measure_lengths_svg",
+    "/mask_proof_svg": "/measure_lengths_svg",
+    "/compare_strategies_svg": "/measure_lengths_svg",
+    "/needle_sweep_svg": "/measure_lengths_svg",
+    "/attention_maps_svg": "/measure_lengths_svg",
+    "/batching_compare_svg": "/measure_lengths_svg",
+    "/batching_throughput_svg": "/measure_lengths_svg",
     "/batching_compare_uploaded": "/batching_compare",
     "/batching_compare_column": "/batching_compare",
     "/batching_pick_column": "/batching_load_file",
@@ -71,7 +80,31 @@ def test_lengths_reports_the_tokenizers_counts(client, bert_tokenizer, roberta_t
     longest = max(len(bert_tokenizer(t)["input_ids"]) for t in TEXTS)
     assert f" {longest} " in plain(stats)
     assert is_png(counts_png) and is_png(padding_png)
-    assert sorted(Path(f).suffix for f in files) == [".png", ".png", ".svg", ".svg"]
+    assert sorted(Path(f).suffix for f in files) == [".png", ".png"]  # the SVGs are drawn on request
+
+
+@checks("/measure_lengths_svg")
+def test_the_svgs_are_drawn_on_request_from_the_last_result(app_url):
+    client = gradio_client.Client(app_url, verbose=False)  # its own session: the drawings live in it
+    client.predict("\n".join(TEXTS), ["bert"], True, api_name="/measure_lengths")
+    files = client.predict(api_name="/measure_lengths_svg")
+    assert sorted(Path(f).name for f in files) == [
+        "padding-grid.png",
+        "padding-grid.svg",
+        "token-counts.png",
+        "token-counts.svg",
+    ]
+    assert all(Path(f).read_bytes().lstrip().startswith(b"<?xml") for f in files if f.endswith(".svg"))
+
+
+@checks("/worked_examples_status")
+def test_the_worked_examples_status_lists_every_example(client):
+    status = client.predict(api_name="/worked_examples_status")
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/" + example["api_name"] for example in status["examples"]} == {
+        name for name in named if name.endswith("_example") and name != "/longdoc_example"
+    }
+    assert {example["state"] for example in status["examples"]} <= {"waiting", "running", "done", "failed"}
 
 
 @checks("/measure_lengths_example")
@@ -90,7 +123,7 @@ def test_padding_example_shapes_and_ids_match_the_tokenizer(client, bert_tokeniz
     first_row = re.findall(r"\d+", plain(panel_a).split("input_ids", 2)[2].split("attention_mask")[0])
     assert [int(i) for i in first_row] == longest[0]
     assert f"({len(texts)}, 16)" in plain(panel_b)
-    assert is_png(figure) and {Path(f).suffix for f in files} == {".png", ".svg"}
+    assert is_png(figure) and [Path(f).name for f in files] == [Path(figure).name]
 
 
 @checks("/mask_proof")
@@ -106,7 +139,7 @@ def test_mask_proof_counts_tokens_and_pads_per_text(client, bert_tokenizer):
 @checks("/key_mask")
 def test_key_mask_draws_a_figure(client):
     figure, files = client.predict("\n".join(TEXTS), "roberta", 0, api_name="/key_mask")
-    assert is_png(figure) and len(files) == 2
+    assert is_png(figure) and len(files) == 1
 
 
 @checks("/longdoc_worked_example")

@@ -1,6 +1,8 @@
 """The app shell and the wiring every tab shares: header, deep links, errors, worked examples on page load."""
 
 import logging
+import threading
+import time
 
 import gradio as gr
 import pytest
@@ -10,7 +12,7 @@ from seqdemo.errors import InputError, ModelLoadError
 from seqdemo.models import ModelSource, ModelStore
 from seqdemo.settings import Settings
 from seqdemo.ui import TABS, build_app, header_markdown, open_from_url
-from seqdemo.ui.components import WorkedExample, user_errors
+from seqdemo.ui.components import WorkedExamples, computing_worked_example, user_errors
 
 # The deep links the README promises, and an endpoint of the lesson each must open on.
 DEEP_LINKS = {
@@ -75,24 +77,30 @@ def test_building_the_app_loads_no_tokenizer_and_no_model(tmp_path):
 
 def test_a_worked_example_is_computed_once_and_then_served_from_memory():
     runs = []
-    example = WorkedExample(lambda text: runs.append(text) or len(runs), ["the example"]).serve()
-    assert example() == example() == 1 and runs == ["the example"]
+    examples = WorkedExamples()
+    serve = examples.add(lambda text: runs.append(text) or len(runs), ["the example"]).serve(examples)
+    assert serve() == serve() == 1 and runs == ["the example"]
 
 
-def test_a_streamed_example_streams_once_then_replays_its_final_value():
-    runs = []
+def test_an_early_visitor_sees_the_partial_results_of_the_one_computation_then_later_ones_the_final():
+    runs, go_on = [], threading.Event()
 
     def stream():
         runs.append(1)
         yield "one of two done"
+        go_on.wait(10)
         yield "two of two done"
 
-    example = WorkedExample(stream, ()).serve()
-    assert list(example()) == ["one of two done", "two of two done"]
-    assert list(example()) == ["two of two done"] and runs == [1]
+    examples = WorkedExamples()
+    serve = examples.add(stream, ()).serve(examples)
+    early, also_early = serve(), serve()
+    assert next(early) == next(also_early) == "one of two done"  # both wait for the same computation
+    go_on.set()
+    assert list(early) == list(also_early) == ["two of two done"]
+    assert list(serve()) == ["two of two done"] and runs == [1]
 
 
-def test_an_example_computed_ahead_is_served_without_running_again():
+def test_examples_computed_at_start_up_are_served_without_running_again():
     runs = []
 
     def stream():
@@ -100,9 +108,47 @@ def test_an_example_computed_ahead_is_served_without_running_again():
         yield "half"
         yield "done"
 
-    example = WorkedExample(stream, ())
-    assert example.compute() == "done"
-    assert list(example.serve()()) == ["done"] and runs == [1]
+    examples = WorkedExamples()
+    serve = examples.add(stream, ()).serve(examples)
+    examples.start()
+    _wait_until(lambda: examples.status()["ready"])
+    assert list(serve()) == ["done"] and runs == [1]
+    status = examples.status()
+    assert status["seconds"] >= status["examples"][0]["seconds"] >= 0
+
+
+def test_start_up_computes_cheap_examples_first_and_a_waiting_visitors_next():
+    order, release = [], threading.Event()
+
+    def example(name, block=False):
+        def run():
+            order.append(name)
+            if block:
+                release.wait(10)
+            return name
+
+        return run
+
+    examples = WorkedExamples()
+    examples.add(example("slow one"), (), slow=True)
+    examples.add(example("first", block=True), ())
+    examples.add(example("second"), ())
+    wanted = examples.add(example("third"), ()).serve(examples)
+    examples.start()
+    _wait_until(lambda: order == ["first"])
+    visitor = threading.Thread(target=wanted)
+    visitor.start()  # asks for "third" while "first" is computing
+    _wait_until(lambda: examples._wanted)
+    release.set()
+    visitor.join(10)
+    _wait_until(lambda: examples.status()["ready"])
+    assert order == ["first", "third", "second", "slow one"]
+
+
+def test_a_worked_example_knows_it_is_one_while_it_computes():
+    examples = WorkedExamples()
+    serve = examples.add(computing_worked_example, ()).serve(examples)
+    assert serve() is True and computing_worked_example() is False
 
 
 def test_a_failed_example_is_not_kept_and_runs_again():
@@ -114,10 +160,18 @@ def test_a_failed_example_is_not_kept_and_runs_again():
             raise InputError("not yet")
         return "ready"
 
-    example = WorkedExample(flaky, ()).serve()
+    examples = WorkedExamples()
+    serve = examples.add(flaky, ()).serve(examples)
     with pytest.raises(InputError):
-        example()
-    assert example() == "ready" and len(attempts) == 2
+        serve()
+    assert serve() == "ready" and len(attempts) == 2
+
+
+def _wait_until(condition, timeout_s=10.0):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("error", [InputError("The document is empty."), ModelLoadError("roberta could not load.")])

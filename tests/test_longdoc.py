@@ -1,5 +1,7 @@
 """Long-document strategies on the offline pair: ranges, budgets, aggregation, agreement and the cliff."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -249,12 +251,17 @@ def test_sweep_streams_the_short_curves_whole_then_fills_in_longformer(pair, exa
 
 
 def _rows_through(model):
-    """A forward-pre hook on `model` recording the batch size of every forward call; remove it with `.remove()`."""
-    rows = []
-    hook = model.register_forward_pre_hook(
-        lambda module, args, kwargs: rows.append(len(kwargs["input_ids"])), with_kwargs=True
-    )
-    return rows, hook
+    """A hook on `model` recording the batch size of this thread's forward calls; remove it with `.remove()`.
+
+    Only this thread's: the app's worked examples may be computing on the same models in the background.
+    """
+    rows, thread = [], threading.get_ident()
+
+    def record(module, args, kwargs):
+        if threading.get_ident() == thread:
+            rows.append(len(kwargs["input_ids"]))
+
+    return rows, model.register_forward_pre_hook(record, with_kwargs=True)
 
 
 def test_each_strategy_runs_the_model_once_and_every_distinct_sequence_once(pair, examples):

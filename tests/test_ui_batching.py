@@ -12,6 +12,7 @@ import pytest
 from seqdemo.batching import BATCHING_STRATEGIES, recommend_max_length, token_lengths
 from seqdemo.inputs import split_texts
 from seqdemo.ui import batching as tab
+from seqdemo.ui.figures import svg_files
 
 
 def no_progress(*args, **kwargs) -> None:
@@ -30,7 +31,7 @@ def test_the_example_runs_on_page_load_with_the_widgets_values(endpoint):
 
 
 def test_compare_shows_every_strategy_the_advice_and_figure_downloads(store, roberta_tokenizer):
-    advice, table, *figures, files = tab.compare(*tab.EXAMPLE_INPUTS, store=store)
+    advice, table, *figures, files, drawings = tab.compare(*tab.EXAMPLE_INPUTS, store=store)
     assert column(table, "strategy") == list(BATCHING_STRATEGIES)
     lengths = token_lengths(roberta_tokenizer, split_texts(tab.EXAMPLE, max_texts=10_000))
     expected = recommend_max_length(lengths, roberta_tokenizer.model_max_length)
@@ -38,8 +39,9 @@ def test_compare_shows_every_strategy_the_advice_and_figure_downloads(store, rob
     assert f"**{expected.truncated_share:.1%}**" in advice
     assert column(table, "real tokens") == [int(np.minimum(lengths, 512).sum())] * len(BATCHING_STRATEGIES)
     assert len(figures) == 3
-    assert sorted(Path(path).suffix for path in files) == [".png"] * 3 + [".svg"] * 3
+    assert [Path(path).name for path in files] == ["batch-shapes.png", "padding.png", "lengths.png"]
     assert all(Path(path).stat().st_size > 0 for path in files)
+    assert sorted(Path(path).suffix for path in svg_files(drawings)) == [".png"] * 3 + [".svg"] * 3
 
 
 @pytest.mark.parametrize(
@@ -74,13 +76,13 @@ def test_a_file_in_another_encoding_is_refused_clearly(tmp_path):
 
 def test_throughput_runs_the_roles_model_and_gets_the_same_outputs_from_every_strategy(store):
     raw = "\n".join(tab.EXAMPLE.splitlines()[:24])
-    note, shown, plot, downloads, files = tab.throughput(raw, "bert", 8, 512, 128, no_progress, store=store)
+    note, shown, plot, downloads, files, drawings = tab.throughput(raw, "bert", 8, 512, 128, no_progress, store=store)
     assert "Measured on 24 texts with the bert model" in note
     assert shown.visible and plot.visible and downloads.visible
     assert column(shown.value, "strategy") == list(BATCHING_STRATEGIES)
     assert all(speed > 0 for speed in column(shown.value, "real tokens/s"))
     assert all(float(diff) < 1e-4 for diff in column(shown.value, "max |Δ| vs fixed"))
-    assert len(files) == 2
+    assert [Path(path).name for path in files] == ["throughput.png"] and len(svg_files(drawings)) == 2
 
 
 def test_a_model_that_cannot_load_is_reported_in_one_line(store, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES
+from seqdemo.ui.figures import svg_files
 from seqdemo.ui.lengths import EXAMPLE_INPUTS, EXAMPLE_TEXTS, measure_texts
 from seqdemo.ui.views.lengths import MAX_CHIPS_PER_TEXT, chips_html, summary_html, texts_html
 
@@ -16,16 +17,17 @@ EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 
 
 def test_the_example_fills_every_output(store):
-    summary, counts_png, padding_png, files, per_text, chips = measure_texts(
+    summary, counts_png, padding_png, files, per_text, chips, drawings = measure_texts(
         EXAMPLE, list(ENCODER_ROLES), True, store=store
     )
     for role in ENCODER_ROLES:
         mask = np.array(store.tokenizer(role)(list(EXAMPLE_TEXTS), padding="longest")["attention_mask"])
         assert f"{(mask == 0).sum():,} / {mask.size:,}" in summary
     assert "the token ids are identical" in summary
-    assert [Path(f).suffix for f in files] == [".png", ".svg", ".png", ".svg"]
-    assert counts_png == files[0] and padding_png == files[2]
-    assert all(Path(f).stat().st_size > 0 for f in files)
+    assert files == [counts_png, padding_png] and all(Path(f).stat().st_size > 0 for f in files)
+    svgs = [Path(f) for f in svg_files(drawings)]
+    assert [f.name for f in svgs] == ["token-counts.png", "token-counts.svg", "padding-grid.png", "padding-grid.svg"]
+    assert svgs[0] == Path(counts_png) and svgs[1].read_text().lstrip().startswith("<?xml")
     assert per_text.count("<tr>") == len(EXAMPLE_TEXTS) + 1  # + header
     for i, text in enumerate(EXAMPLE_TEXTS, start=1):
         count = len(store.tokenizer("bert")(text)["input_ids"])
@@ -88,5 +90,5 @@ def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpo
     ]
     first = on_load.fn()
     report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in ENCODER_ROLES})
-    assert first[4:] == (texts_html(report), chips_html(report))
+    assert first[4:6] == (texts_html(report), chips_html(report))
     assert on_load.fn() is first  # every later visitor gets the computed example from memory

@@ -11,13 +11,14 @@ import pytest
 
 from seqdemo.inputs import split_texts
 from seqdemo.masks import pad_tokenized_texts, tokenize_texts
+from seqdemo.ui.figures import svg_files
 from seqdemo.ui.masks import DEFAULT_NEW_TOKENS, DEFAULT_ROLE, EXAMPLE_TEXTS, MAX_TEXTS, run_lesson, show_key_mask
 from seqdemo.ui.views.masks import MAX_GRID_COLUMNS, token_grid
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 OUTPUTS = (
     "notes batch_mask example key_png key_files proof_header proof_table proof_png proof_files positions "
-    "generation prompts"
+    "generation prompts key_drawings proof_drawings"
 ).split()
 
 
@@ -38,9 +39,11 @@ def test_the_example_fills_every_panel(store, example):
     assert example["batch_mask"].count("<b>1</b>") == (mask == 1).sum()
     assert [value for _, value in example["example"].choices] == list(range(len(EXAMPLE_TEXTS)))
     for png, files in ((example["key_png"], example["key_files"]), (example["proof_png"], example["proof_files"])):
-        assert [Path(f).suffix for f in files] == [".png", ".svg"] and png == files[0]
-        assert all(Path(f).stat().st_size > 0 for f in files)
-    assert "float32" in example["proof_header"] and "1e-05" in example["proof_header"]
+        assert files == [png] and Path(png).stat().st_size > 0
+    for drawings in (example["key_drawings"], example["proof_drawings"]):
+        assert [Path(f).suffix for f in svg_files(drawings)] == [".png", ".svg"]
+    assert "float32 (this lesson measures float noise)" in example["proof_header"]
+    assert "1e-05" in example["proof_header"]
     assert example["proof_table"].count('<td class="rowhead">') == len(EXAMPLE_TEXTS)
 
 
@@ -88,8 +91,8 @@ def test_empty_or_oversized_batches_get_one_sentence():
 
 
 def test_key_mask_can_be_drawn_for_any_example(store):
-    png, files = show_key_mask(EXAMPLE, "longformer", len(EXAMPLE_TEXTS) - 1, store=store)
-    assert png == files[0] and Path(files[1]).name == f"key-mask-text{len(EXAMPLE_TEXTS)}.svg"
+    png, files, drawings = show_key_mask(EXAMPLE, "longformer", len(EXAMPLE_TEXTS) - 1, store=store)
+    assert files == [png] and Path(svg_files(drawings)[1]).name == f"key-mask-text{len(EXAMPLE_TEXTS)}.svg"
 
 
 def test_wide_grids_show_a_capped_number_of_positions(store):

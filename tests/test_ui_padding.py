@@ -10,6 +10,7 @@ import gradio as gr
 import pytest
 
 from seqdemo.padding import PaddingConfig, encode_batch
+from seqdemo.ui.figures import svg_files
 from seqdemo.ui.padding import (
     DEFAULT_CONFIGS,
     EXAMPLE_INPUTS,
@@ -40,19 +41,19 @@ def test_the_example_is_what_the_widgets_start_with_and_runs_on_page_load(endpoi
 
 def test_opening_example_renders_the_shown_configurations_and_a_downloadable_figure(compare, bert_tokenizer):
     inputs = list(EXAMPLE_INPUTS)
-    *panels, image, files = compare(*inputs)
+    *panels, image, files, drawings = compare(*inputs)
     shown = int(inputs[3])
     for panel, config in zip(panels[:shown], DEFAULT_CONFIGS, strict=False):
         assert "sd-pt-grid" in panel and html.escape(config.describe(bert_tokenizer.model_max_length)) in panel
     assert panels[shown:] == [""] * (len(LABELS) - shown)
-    assert sorted(Path(path).suffix for path in files) == [".png", ".svg"] and image == files[0]
-    assert all(Path(path).stat().st_size > 0 for path in files)
+    assert files == [image] and Path(image).stat().st_size > 0
+    assert [Path(path).suffix for path in svg_files(drawings)] == [".png", ".svg"]
 
 
 def test_a_bad_configuration_shows_one_line_in_its_panel_while_the_others_render(compare):
     inputs = list(EXAMPLE_INPUTS)
     inputs[knob_index(1, "max_length")] = "0"
-    *panels, image, _ = compare(*inputs)
+    *panels, image, _, _ = compare(*inputs)
     assert "sd-pt-grid" in panels[0]
     assert panels[1].startswith('<div class="sd-error">') and "positive number" in panels[1]
     assert panels[1].count("</div>") == 1 and "\n" not in panels[1]
@@ -62,7 +63,7 @@ def test_a_bad_configuration_shows_one_line_in_its_panel_while_the_others_render
 def test_a_number_box_with_text_is_reported_in_its_panel(compare):
     inputs = list(EXAMPLE_INPUTS)
     inputs[knob_index(0, "pad_to_multiple_of")] = "eight"
-    *panels, _, _ = compare(*inputs)
+    *panels, _, _, _ = compare(*inputs)
     assert "sd-error" in panels[0] and "whole number" in panels[0]
     assert "sd-pt-grid" in panels[1]
 
@@ -71,8 +72,8 @@ def test_no_valid_configuration_leaves_no_figure(compare):
     inputs = list(EXAMPLE_INPUTS)
     for config in range(int(inputs[3])):
         inputs[knob_index(config, "stride")] = -1
-    *panels, image, files = compare(*inputs)
-    assert image is None and files is None
+    *panels, image, files, drawings = compare(*inputs)
+    assert image is None and files is None and drawings == []
     assert all("sd-error" in panel for panel in panels[: int(inputs[3])])
 
 
@@ -85,7 +86,7 @@ def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer
         inputs[knob_index(0, name)] = value
     inputs[knob_index(0, "stride")] = config.stride
     inputs[knob_index(0, "return_overflowing_tokens")] = True
-    *panels, _, _ = compare(*inputs)
+    *panels, _, _, _ = compare(*inputs)
     assert "overflow_to_sample_mapping" in panels[0] and 'class="overlap"' in panels[0]
     assert html.escape(config.describe(bert_tokenizer.model_max_length)) in panels[0]
 

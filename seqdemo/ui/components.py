@@ -240,7 +240,16 @@ class WorkedExamples:
         self.started: float | None = None
         self.seconds: float | None = None
 
+    def add(
+        self, handler: Callable[..., Any], inputs: Sequence[Any], name: str = "", slow: bool = False
+    ) -> WorkedExample:
+        """A new worked example of `handler(*inputs)`, computed in its turn (`slow` ones after the others)."""
+        example = WorkedExample(handler, inputs, name, slow)
+        self.examples.append(example)
+        return example
+
     def start(self) -> None:
+        """Start the background thread, unless it is running (it stops when nothing is left to compute)."""
         with self._lock:
             if self.started is None:
                 self.started = time.perf_counter()
@@ -336,9 +345,7 @@ def on_page_load(
     Returns the event.
     """
     examples = worked_examples(Context.root_block)
-    example = WorkedExample(handler, inputs, name=api_name, slow=slow)
-    examples.examples.append(example)
-    serve = gr.cache(example.serve(examples), key=_no_inputs, max_size=1)
+    serve = gr.cache(examples.add(handler, inputs, api_name, slow).serve(examples), key=_no_inputs, max_size=1)
     options = {"outputs": list(outputs), "api_name": api_name, "show_progress": "full", "concurrency_limit": None}
     if after is None:
         return gr.on(None, serve, **options)
