@@ -11,8 +11,8 @@ from seqdemo.device import pick_device
 from seqdemo.errors import InputError, ModelLoadError
 from seqdemo.models import ModelSource, ModelStore
 from seqdemo.settings import Settings
-from seqdemo.ui import TABS, build_app, header_markdown, open_from_url
-from seqdemo.ui.components import WorkedExamples, computing_worked_example, user_errors
+from seqdemo.ui import TABS, build_app, components, header_markdown, open_from_url
+from seqdemo.ui.components import RESULT_CACHE_S, WorkedExamples, cached, computing_worked_example, user_errors
 
 # The deep links the README promises, and an endpoint of the lesson each must open on.
 DEEP_LINKS = {
@@ -222,3 +222,38 @@ def test_a_gr_error_raised_by_a_handler_passes_through_unchanged():
 
     with pytest.raises(gr.Error, match="Already a message for the user."):
         handler()
+
+
+def _store(tmp_path, **settings):
+    return ModelStore(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path, **settings))
+
+
+def test_an_identical_request_replays_the_first_ones_outputs_streamed_ones_too(tmp_path, monkeypatch):
+    runs = []
+
+    def stream(text, *, store):
+        runs.append(text)
+        yield f"{text}: half"
+        yield f"{text}: done"
+
+    store = _store(tmp_path)
+    handler = cached(stream, store)
+    assert list(handler("a")) == list(handler("a")) == ["a: half", "a: done"] and runs == ["a"]
+    assert list(handler("b")) == ["b: half", "b: done"] and runs == ["a", "b"]
+    assert list(cached(stream, _store(tmp_path))("a")) and runs == ["a", "b", "a"]  # another app: its own cache
+    later = time.time() + RESULT_CACHE_S
+    monkeypatch.setattr(components.time, "time", lambda: later)
+    assert list(handler("a")) and runs == ["a", "b", "a", "a"]  # an old entry is not replayed
+
+
+def test_the_result_cache_can_be_turned_off_for_benchmarks(tmp_path):
+    runs = []
+
+    def handler(text, *, store):
+        runs.append(text)
+        return text
+
+    assert Settings.from_env({"SEQDEMO_RESULT_CACHE": "0"}).result_cache is False
+    assert Settings.from_env({}).result_cache is True
+    uncached = cached(handler, _store(tmp_path, result_cache=False))
+    assert uncached("a") == uncached("a") == "a" and runs == ["a", "a"]
