@@ -39,3 +39,12 @@ def test_benchmark_figures_are_the_committed_results():
     assert f"with {waste:.1%} padding" in quoted
     figures = re.findall(r"\d+(?:\.\d+)?(?=[×%])", quoted)
     assert len(figures) == 3, f"a figure in the README's benchmark section is not checked here: {figures}"
+
+
+def test_the_space_table_is_generated_from_the_committed_results():
+    from benchmarks.space import TABLE_END, TABLE_START, readme_table
+
+    report = json.loads((ROOT / "benchmarks" / "results" / "space.json").read_text(encoding="utf-8"))
+    table = README.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0].strip()
+    assert table == readme_table(report)
+    assert all(f"| {row['name']} |" in table for row in report["calls"])

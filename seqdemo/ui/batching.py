@@ -63,7 +63,7 @@ def compare(
     return (
         advice_markdown(report.advice, len(texts)),
         plans_table(report),
-        *(figure.figure for figure in figures),
+        *(figure.as_plot() for figure in figures),
         [path for figure in figures for path in figure.downloads],
         [figure.drawing for figure in figures],
     )
@@ -110,7 +110,7 @@ def throughput(
     return (
         note,
         gr.Dataframe(runs_table(runs), visible=True),
-        gr.Plot(figure.figure, visible=True),
+        gr.Plot(figure.as_plot(), visible=True),
         gr.Accordion(visible=True),
         figure.downloads,
         [figure.drawing],

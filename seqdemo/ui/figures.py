@@ -11,6 +11,7 @@ process's life. Results that are held and replayed (`gr.cache`) must be younger 
 from __future__ import annotations
 
 import atexit
+import base64
 import hashlib
 import io
 import os
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.components.plot import PlotData
 from matplotlib.figure import Figure
 
 from seqdemo.errors import InputError
@@ -51,15 +53,16 @@ class Drawing:
 
 @dataclass(frozen=True)
 class SavedFigure:
-    """A drawn figure: the `png` an image widget shows, the `downloads` a list offers now, the `drawing` for its SVG.
-
-    `figure` is the drawn figure itself, for a `gr.Plot`, which encodes it on its own.
-    """
+    """A drawn figure: the `png` an image widget shows, the `downloads` a list offers now, the `drawing` for its SVG."""
 
     png: str
     downloads: list[str]
     drawing: Drawing
-    figure: Figure
+
+    def as_plot(self) -> PlotData:
+        """The PNG as a `gr.Plot` value: given a figure, Gradio would draw it again each time it is shown."""
+        encoded = base64.b64encode(Path(self.png).read_bytes()).decode("ascii")
+        return PlotData(type="matplotlib", plot=f"data:image/png;base64,{encoded}")
 
 
 def figure_folder() -> Path:
@@ -110,9 +113,8 @@ def _render(figure: Figure, suffix: str) -> bytes:
 
 def save_figure(plot: Callable[..., Figure], *args: Any, stem: str) -> SavedFigure:
     """Draw `plot(*args)` and save it as `<stem>.png`; the SVG waits until someone asks (`svg_files`)."""
-    figure = plot(*args)
-    png = _write(_render(figure, "png"), stem, "png")
-    return SavedFigure(png=png, downloads=[png], drawing=Drawing(plot, args, stem), figure=figure)
+    png = _write(_render(plot(*args), "png"), stem, "png")
+    return SavedFigure(png=png, downloads=[png], drawing=Drawing(plot, args, stem))
 
 
 @user_errors("drawing the SVG")
