@@ -1,5 +1,6 @@
 """The offline showdown pair: loaded like any checkpoint, accurate where it can see, reproducible by its script."""
 
+import concurrent.futures
 import json
 
 import numpy as np
@@ -114,7 +115,8 @@ def test_the_long_model_starts_as_the_short_one_stretched(store):
 def _hub_store(store, role, environ):
     """A Hub-mode store whose model for `role` is the offline one already loaded (nothing is downloaded)."""
     hub = ModelStore(ModelSource("hub", "test"), Settings.from_env(environ), device=store.device)
-    hub._models[(role, None)] = store.model(role)
+    hub._loads[("model", role, None)] = loaded = concurrent.futures.Future()
+    loaded.set_result(store.model(role))
     return hub
 
 
