@@ -30,13 +30,17 @@ def labels_env_var(role: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic."""
+    """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic.
+
+    `parts_dir` caches the kit's fetched real parts, shared by every kit folder (`kit_dir`).
+    """
 
     models: str = "auto"
     hub_offline: bool = False
     device: str | None = None
     dtype: str | None = None
     kit_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "offline-kit")
+    parts_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "parts")
     hub_endpoint: str = "https://huggingface.co"
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -53,6 +57,7 @@ class Settings:
             device=env.get("SEQDEMO_DEVICE") or None,
             dtype=env.get("SEQDEMO_DTYPE") or None,
             kit_dir=Path(env.get("SEQDEMO_KIT_DIR") or cache_home / "seqdemo" / "offline-kit"),
+            parts_dir=Path(env.get("SEQDEMO_PARTS_DIR") or cache_home / "seqdemo" / "parts"),
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
