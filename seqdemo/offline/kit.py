@@ -127,7 +127,7 @@ def build_kit(out_dir: Path, parts: Parts | None) -> None:
         shutil.copytree(trained, out_dir / trained.name)
     kind = FALLBACK if parts is None else REAL
     phrases = REAL_PHRASES if parts is not None else _fallback_phrases(out_dir)
-    manifest = {**_expected(kind), "seeded": seeded, "summary": SUMMARIES[kind], "checkpoints": phrases}
+    manifest = {**_expected(kind), "summary": SUMMARIES[kind], "checkpoints": phrases}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -154,7 +154,7 @@ def ensure_kit(
             return kit
         try:
             parts = fetch_parts(parts_dir, index_url, fetch_timeout_s)
-        except FetchError as err:
+        except (FetchError, OSError) as err:  # OSError: a parts cache that cannot be written
             log.warning("Offline kit: building the fallback kit (tokenizers trained here): %s", err)
             parts = None
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
