@@ -8,6 +8,7 @@ import pytest
 from transformers import AutoTokenizer
 
 import seqdemo.offline.kit as kit_module
+from seqdemo.models import ROLES, ModelSource, ModelStore
 from seqdemo.offline import describe_kit, ensure_kit
 from seqdemo.offline.corpus import corpus_lines
 from seqdemo.offline.fetch import cached_parts
@@ -136,3 +137,16 @@ def test_byte_level_bpe_never_needs_unk(roberta_tokenizer):
     ids = roberta_tokenizer(SAMPLES[2], add_special_tokens=False)["input_ids"]
     assert roberta_tokenizer.unk_token_id not in ids
     assert roberta_tokenizer.decode(ids) == SAMPLES[2]
+
+
+def test_every_role_says_what_its_offline_checkpoint_is_and_the_hub_has_no_kit(store):
+    description = store.kit_description()
+    assert all(store.offline_phrase(role) for role in ROLES)
+    assert ("fallback" in description.summary) != description.real
+    if description.real:
+        assert store.offline_phrase("bert").startswith("all-MiniLM-L6-v2: a pretrained 6-layer BERT")
+        assert "its ids differ" in store.offline_phrase("roberta")
+    else:
+        assert f"{len(store.tokenizer('bert')):,} pieces" in store.offline_phrase("bert")
+    hub = ModelStore(ModelSource("hub", "test"), Settings(), device=store.device)
+    assert hub.kit_description() is None and hub.offline_phrase("bert") is None
