@@ -30,7 +30,7 @@ from transformers import (
 
 from seqdemo.device import DeviceChoice, pick_device
 from seqdemo.errors import ModelLoadError
-from seqdemo.offline import ensure_kit
+from seqdemo.offline import KitDescription, describe_kit, ensure_kit
 from seqdemo.settings import Settings, checkpoint_env_var, labels_env_var
 
 HUB_PROBE_TIMEOUT_S = 3.0
@@ -191,8 +191,17 @@ class ModelStore:
     def kit_dir(self) -> Path:
         with self._lock:
             if self._kit is None:
-                self._kit = ensure_kit(self.settings.kit_dir)
+                self._kit = ensure_kit(self.settings.kit_dir, self.settings.parts_dir)
             return self._kit
+
+    def kit_description(self) -> KitDescription | None:
+        """Which offline kit runs (real parts or the fallback) and what each of its checkpoints is; None on the Hub."""
+        return None if self.source.mode == "hub" else describe_kit(self.kit_dir())
+
+    def offline_phrase(self, role: str) -> str | None:
+        """What the role's offline checkpoint is, in a phrase; None on the Hub."""
+        description = self.kit_description()
+        return None if description is None else description.phrase(get_role(role).kit_checkpoint)
 
     def checkpoint(self, role: str) -> str:
         entry = get_role(role)

@@ -50,6 +50,7 @@ class Settings:
 
     `hub_token` (HF_TOKEN) is only for pushing the Space; it is kept out of the repr.
     `hub_timeout_s` (SEQDEMO_HUB_TIMEOUT) is how long a request waits for a load from the Hub.
+    `parts_dir` caches the kit's fetched real parts, shared by every kit folder (`kit_dir`).
     """
 
     models: str = "auto"
@@ -57,6 +58,7 @@ class Settings:
     device: str | None = None
     dtype: str | None = None
     kit_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "offline-kit")
+    parts_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "parts")
     hub_endpoint: str = "https://huggingface.co"
     hub_token: str | None = field(default=None, repr=False)
     hub_timeout_s: float = HUB_TIMEOUT_S
@@ -76,6 +78,7 @@ class Settings:
             device=env.get("SEQDEMO_DEVICE") or None,
             dtype=env.get("SEQDEMO_DTYPE") or None,
             kit_dir=Path(env.get("SEQDEMO_KIT_DIR") or cache_home / "seqdemo" / "offline-kit"),
+            parts_dir=Path(env.get("SEQDEMO_PARTS_DIR") or cache_home / "seqdemo" / "parts"),
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             hub_token=env.get("HF_TOKEN") or None,
             hub_timeout_s=_seconds(env, "SEQDEMO_HUB_TIMEOUT", HUB_TIMEOUT_S),
