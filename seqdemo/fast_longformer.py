@@ -146,7 +146,7 @@ def global_slots(is_global: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     not valid. No global token anywhere gives (batch, 0) tensors.
     """
     counts = is_global.sum(dim=1)
-    most = int(counts.max()) if is_global.numel() else 0
+    most = int(counts.max())
     positions = torch.argsort((~is_global).to(torch.int8), dim=1, stable=True)[:, :most]
     valid = torch.arange(most, device=is_global.device) < counts[:, None]
     return torch.where(valid, positions, 0), valid
@@ -162,7 +162,8 @@ def with_fast_attention(model: nn.Module, block_size: int | None = None) -> nn.M
 
     Works for `LongformerModel` and every `LongformerFor*` head; `model` itself is left as it was,
     so the original keeps serving `output_attentions=True`. The copy costs module objects, not
-    weights: parameters and buffers are the same tensors.
+    weights: parameters and buffers are the same tensors, so never `.to()` the copy (that would
+    convert the original's weights too): pass a converted model (`seqdemo.precision.cast_model`).
     """
     shared = {id(tensor): tensor for tensor in (*model.parameters(), *model.buffers())}
     fast = copy.deepcopy(model, memo=shared)

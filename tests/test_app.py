@@ -164,7 +164,17 @@ def test_a_failed_example_is_not_kept_and_runs_again():
     serve = examples.add(flaky, ()).serve(examples)
     with pytest.raises(InputError):
         serve()
-    assert serve() == "ready" and len(attempts) == 2
+    assert serve() == "ready" and len(attempts) == 2  # the failure was not kept: it ran again
+
+
+def test_a_visitor_sees_the_error_of_an_example_that_keeps_failing():
+    def broken():
+        raise InputError("The Hub is down.")
+
+    examples = WorkedExamples()
+    serve = examples.add(broken, ()).serve(examples)
+    with pytest.raises(InputError, match="The Hub is down."):
+        serve()
 
 
 def _wait_until(condition, timeout_s=10.0):
@@ -257,3 +267,21 @@ def test_the_result_cache_can_be_turned_off_for_benchmarks(tmp_path):
     assert Settings.from_env({}).result_cache is True
     uncached = cached(handler, _store(tmp_path, result_cache=False))
     assert uncached("a") == uncached("a") == "a" and runs == ["a", "a"]
+
+
+def test_an_example_that_fails_at_start_up_is_tried_again_after_the_others():
+    attempts, order = [], []
+
+    def flaky():
+        attempts.append(1)
+        order.append("flaky")
+        if len(attempts) == 1:
+            raise InputError("the download is slow")
+        return "ready"
+
+    examples = WorkedExamples()
+    examples.add(flaky, ())
+    examples.add(lambda: order.append("other"), ())
+    examples.start()
+    _wait_until(lambda: examples.status()["ready"])
+    assert order == ["flaky", "other", "flaky"]

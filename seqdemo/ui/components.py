@@ -114,6 +114,7 @@ def cached(handler: F, store: ModelStore) -> F:
 
 
 PREPARING = "Preparing the worked example…"
+START_UP_ROUNDS = 3  # a worked example that fails at start-up (a slow download, say) is tried this often
 _computing = contextvars.ContextVar("computing_worked_example", default=False)
 
 
@@ -141,7 +142,8 @@ class WorkedExample:
         self.state = "waiting"  # waiting -> running -> done, or failed (and waiting again when asked for)
         self._latest: Any = None  # the newest (partial) outputs
         self._version = 0  # how many outputs were published
-        self._error: Exception | None = None
+        self._error: Exception | None = None  # the last failure's
+        self._failures = 0
         self.seconds: float | None = None
 
     def compute(self) -> Any:
@@ -149,7 +151,7 @@ class WorkedExample:
         with self._changed:
             if self.state in ("running", "done"):
                 return self._outcome()
-            self.state, self._error = "running", None
+            self.state = "running"
         token, started = _computing.set(True), time.perf_counter()
         try:
             if self.streams:
@@ -159,7 +161,7 @@ class WorkedExample:
                 self._publish(self._run())
         except Exception as err:
             with self._changed:
-                self.state, self._error = "failed", err
+                self.state, self._error, self._failures = "failed", err, self._failures + 1
                 self._changed.notify_all()
             raise
         finally:
@@ -186,15 +188,21 @@ class WorkedExample:
             if self.state == "failed":
                 self.state = "waiting"
 
-    def _updates(self) -> Iterator[Any]:
-        """Each new (partial) outputs until the computation ends, then the final ones; its error if it failed."""
+    def _updates(self, failures: int) -> Iterator[Any]:
+        """Each new (partial) outputs until the computation ends, then the final ones.
+
+        `failures` is how many computations had failed when the visitor came: one more, and its
+        error is raised (the next visitor triggers another try).
+        """
         seen = 0
         while True:
             with self._changed:
-                self._changed.wait_for(lambda seen=seen: self._version != seen or self.state in ("done", "failed"))
-                state, latest, seen, error = self.state, self._latest, self._version, self._error
-            if state == "failed":
-                raise error  # type: ignore[misc]
+                self._changed.wait_for(
+                    lambda seen=seen: self._version != seen or self.state == "done" or self._failures != failures
+                )
+                if self._failures != failures:
+                    raise self._error  # type: ignore[misc]
+                state, latest, seen = self.state, self._latest, self._version
             yield latest
             if state == "done":
                 return
@@ -206,18 +214,20 @@ class WorkedExample:
         """
 
         def once(progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008 (Gradio injects the tracker)
+            failures = self._failures
             if self.state != "done":
                 examples.want(self)
                 progress(0, desc=PREPARING)
-            *_, final = self._updates()
+            *_, final = self._updates(failures)
             return final
 
         def replay(progress: gr.Progress = gr.Progress()) -> Iterator[Any]:  # noqa: B008
+            failures = self._failures
             if self.state != "done":
                 examples.want(self)
                 progress(0, desc=PREPARING)
             previous = None
-            for outputs in self._updates():
+            for outputs in self._updates(failures):
                 if outputs is not previous:
                     yield outputs
                 previous = outputs
@@ -237,6 +247,7 @@ class WorkedExamples:
         self._lock = threading.Lock()
         self._wanted: list[WorkedExample] = []
         self._worker: threading.Thread | None = None
+        self._rounds = 1
         self.started: float | None = None
         self.seconds: float | None = None
 
@@ -265,9 +276,16 @@ class WorkedExamples:
         self.start()
 
     def _next(self) -> WorkedExample | None:
+        """The example to compute next: a wanted one, else cheap before slow; failed ones again, a few rounds."""
         with self._lock:
             order = [*self._wanted, *sorted(self.examples, key=lambda example: example.slow)]
             chosen = next((example for example in order if example.state == "waiting"), None)
+            failed = [example for example in self.examples if example.state == "failed"]
+            if chosen is None and failed and self._rounds < START_UP_ROUNDS:
+                self._rounds += 1
+                for example in failed:
+                    example.retry_if_failed()
+                chosen = failed[0]
             self._wanted = [example for example in self._wanted if example is not chosen]
             if chosen is None:
                 self._worker = None
@@ -279,8 +297,8 @@ class WorkedExamples:
         while (example := self._next()) is not None:
             try:
                 example.compute()
-            except Exception:  # noqa: BLE001 (the handler logged a bug already; the next visitor retries)
-                log.warning("The worked example %s failed at start-up; a visitor will try again.", example.name)
+            except Exception:  # noqa: BLE001 (the handler logged a bug already; it is tried again later)
+                log.warning("The worked example %s failed; it will be tried again.", example.name)
 
     def status(self) -> dict[str, Any]:
         """Whether every example is ready, how long that took from start, and each example's state and seconds."""
