@@ -408,3 +408,17 @@ def test_peak_memory_ignores_views_and_existing_tensors():
     existing = torch.ones(10_000)
     measured = measure_run(lambda: (existing.view(100, 100), existing[:10], existing.add_(1)), torch.device("cpu"))
     assert measured.peak_memory_bytes == 0
+
+
+def test_a_curve_still_filling_in_says_how_far_it_got(pair, examples, monkeypatch):
+    from seqdemo.plots.longdoc import plot_needle_sweep
+
+    monkeypatch.setattr(sweep_module, "UPDATE_TOKENS", 1)
+    partial = next(
+        update
+        for update in sweep_needle(SWEEP_PASSAGE, examples[LATE], ["head", "longformer"], pair, positions=3)
+        if update.done.get("longformer") == 1
+    )
+    (axes,) = plot_needle_sweep(partial).axes
+    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert labels == ["head truncation", "Longformer (1 of 3 so far)"]

@@ -85,6 +85,8 @@ def _mark_window(axes: Axes, start: int, end: int, color: str, text: str) -> Non
 def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
     """Each strategy's probability for the passage's label against where the passage starts.
 
+    A strategy still sweeping has points only where it is done, and says so in the legend.
+
     Shaded: the tokens head and tail truncation read (the short window at either end), and
     beyond the long window, what Longformer never reads; the dotted line is chance.
     """
@@ -105,6 +107,9 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
         "chance", (length, 0.5), xytext=(2, -3), textcoords="offset points", fontsize=8, color=MUTED_INK, va="top"
     )
     for order, (key, probabilities) in enumerate(sweep.probabilities.items()):
+        label = LONG_DOCUMENT_STRATEGIES[key].title
+        if sweep.done[key] < len(sweep.positions):  # a curve still filling in
+            label += f" ({sweep.done[key]} of {len(sweep.positions)} so far)"
         # Later curves are drawn thinner on top, so one that coincides with an earlier one stays visible.
         axes.plot(
             sweep.positions,
@@ -114,14 +119,14 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
             markerfacecolor="none",
             linewidth=2.6 - 0.35 * order,
             color=STRATEGY_COLORS[key],
-            label=LONG_DOCUMENT_STRATEGIES[key].title,
+            label=label,
         )
     axes.set_xlim(0, max(length, int(sweep.positions.max())) * 1.02)
     axes.set_ylim(0, 1.03)
     axes.set_xlabel("document token where the passage starts")
     axes.set_ylabel(f"P({sweep.passage_label})")
     axes.set_title(
-        f"The truncation cliff: P({sweep.passage_label}) as a {sweep.passage_tokens}-token passage moves "
+        f"The truncation cliff: P({sweep.passage_label}) as the {sweep.passage_tokens}-token passage moves "
         f"through a {length:,}-token document",
         fontsize=11,
         loc="left",

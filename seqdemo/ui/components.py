@@ -364,7 +364,12 @@ def on_page_load(
     """
     examples = worked_examples(Context.root_block)
     serve = gr.cache(examples.add(handler, inputs, api_name, slow).serve(examples), key=_no_inputs, max_size=1)
-    options = {"outputs": list(outputs), "api_name": api_name, "show_progress": "full", "concurrency_limit": None}
+    options = {
+        "outputs": list(outputs),
+        "api_name": api_name,
+        "show_progress": "full",  # each output says "Preparing the worked example…" until it is ready
+        "concurrency_limit": None,
+    }
     if after is None:
         return gr.on(None, serve, **options)
     return after.success(serve, **options)
