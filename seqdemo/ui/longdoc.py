@@ -99,20 +99,18 @@ def compare_document(
     """The comparison, streamed after each strategy: (status, showdown PNG, results table, files, notes, drawings).
 
     `files` is the PNG to download; `drawings` what the SVG button draws from. The table grows a
-    row per strategy; the figure is drawn for the first and again when a model's strategies are
-    done (drawing it costs about what a strategy does).
+    row per strategy; the figure is drawn for the first and for all (drawing it costs about what
+    a strategy does).
     """
     pair = load_pair(store)
     keys = chosen_strategies(list(strategies or []))
     document = check_document(document)  # stripped, so the notes' offsets match the results'
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
     results: list[StrategyResult] = []
-    roles = [LONG_DOCUMENT_STRATEGIES[key].role for key in keys]
     yield status_html([], keys, "running"), None, "", [], "", []
     for result in compare_long_document_strategies(document, keys, pair, settings):
         results.append(result)
-        next_role = roles[len(results)] if len(results) < len(roles) else None
-        if len(results) == 1 or next_role != result.role:
+        if len(results) in (1, len(keys)):
             figure = save_figure(plot_showdown, tuple(results), stem="long-documents")
         yield (
             status_html([result.key for result in results], keys, "running"),
