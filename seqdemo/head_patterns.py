@@ -100,7 +100,7 @@ def measure_head_patterns(maps: AttentionMaps) -> HeadPatterns:
 
     Real tokens are those of `maps.attention_mask`, one run per text (padding sits on one side),
     special ones those of `special_tokens_mask` that are real. Each query weighs the same, so
-    longer texts count for more. Layer by layer, on views of the weights: no copy of them all.
+    longer texts count for more. Layer by layer, on views of the weights: nothing as large is copied.
     """
     layers, heads = maps.num_layers, maps.num_heads
     sums = {name: np.zeros((layers, heads)) for name in ("special", "previous", "next", "self", "entropy")}
@@ -117,12 +117,14 @@ def measure_head_patterns(maps: AttentionMaps) -> HeadPatterns:
         i, span = np.arange(n), slice(real[0], real[0] + n)
         for layer in range(layers):
             weights = maps.weights[b, layer, :, span, span]  # (heads, n, n), a view
-            weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), tiny)
-            sums["special"][layer] += weights[:, :, special].sum(axis=(-2, -1))
-            sums["previous"][layer] += weights[:, i[1:], i[:-1]].sum(axis=-1)
-            sums["next"][layer] += weights[:, i[:-1], i[1:]].sum(axis=-1)
-            sums["self"][layer] += weights[:, i, i].sum(axis=-1)
-            entropy = -(weights * np.log(np.maximum(weights, tiny))).sum(axis=-1)  # (heads, n); 0 log 0 = 0
+            total = np.maximum(weights.sum(axis=-1), tiny)  # (heads, n): each row's weight on real keys
+            sums["special"][layer] += (weights[:, :, special].sum(axis=-1) / total).sum(axis=-1)
+            sums["previous"][layer] += (weights[:, i[1:], i[:-1]] / total[:, 1:]).sum(axis=-1)
+            sums["next"][layer] += (weights[:, i[:-1], i[1:]] / total[:, :-1]).sum(axis=-1)
+            sums["self"][layer] += (weights[:, i, i] / total).sum(axis=-1)
+            # The entropy of the renormalised row w / t, without making it: log t - sum(w log w) / t (0 log 0 = 0).
+            plogp = np.einsum("hqk,hqk->hq", weights, np.log(np.maximum(weights, tiny)))
+            entropy = np.log(total) - plogp / total
             uniform = np.log(_visible_keys(maps, b, real, layer))  # (n,)
             relative = np.divide(entropy, uniform, out=np.ones_like(entropy), where=uniform > 0)
             sums["entropy"][layer] += relative.sum(axis=-1)
