@@ -28,6 +28,7 @@ from seqdemo.padding import SIDES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.attention import notes_html
 
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
@@ -189,6 +190,20 @@ def build(store: ModelStore) -> None:
             8, MAX_VIEW_TOKENS, DEFAULT_VIEW["size"], step=8, label="Tokens per axis", min_width=240, scale=2
         )
         query = gr.Number(DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, min_width=90)
+    fields = {
+        "texts": texts,
+        "model": role,
+        "padding_side": padding_side,
+        "global_tokens": global_tokens,
+        "attention_mask": use_mask,
+        "text": example,
+        "layer": layer,
+        "head": head,
+        "first_token": start,
+        "tokens": size,
+        "query": query,
+    }
+    link = LessonLink("attention", fields)
     notes = gr.HTML()
     with gr.Row(equal_height=False):
         heatmap = gr.Image(
@@ -221,6 +236,6 @@ def build(store: ModelStore) -> None:
     gr.on(triggers, handler, inputs, outputs, api_name="attention_maps", trigger_mode="always_last").success(
         show_ranges, view_ranges, view_numbers, api_name="attention_view_ranges", show_progress="hidden"
     )
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example").success(
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example", link=link).success(
         show_ranges, view_ranges, view_numbers, api_name="attention_example_ranges", show_progress="hidden"
     )
