@@ -18,6 +18,7 @@ from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -72,6 +73,7 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
             return gr.Tabs(selected=selected), gr.Markdown(visible=show_title)
 
         demo.load(apply_url, None, [tabs, title], api_visibility="private", show_progress="hidden")
+        publish_agent_tools(store)
     for tab_id, tab_title, build in TABS:
         with demo.route(tab_title, tab_id, show_in_navbar=False):
             build_lesson_page(tab_id, tab_title, build, store)
@@ -98,9 +100,26 @@ def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore],
 
 
 def launch_options() -> dict[str, object]:
-    """Arguments for `Blocks.launch` that belong to the look of the app: the theme, the palette, the CSS files."""
+    """Arguments for `Blocks.launch` that belong to the app: the theme, the palette, the CSS files, the MCP server."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(font=fonts, font_mono=mono)
-    return {"css": css_variables(), "css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}
+    return {
+        "css": css_variables(),
+        "css_paths": sorted(UI_DIR.glob("*.css")),
+        "theme": theme,
+        "mcp_server": True,
+    }
+
+
+def launch(demo: gr.Blocks, **options: object) -> None:
+    """Launch `demo` with `launch_options` (and `options` on top), its MCP server left the agent tools alone.
+
+    Blocks until the server stops, unless `prevent_thread_lock=True`.
+    """
+    keep_running = not options.pop("prevent_thread_lock", False)
+    demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
+    keep_only_agent_tools(demo)
+    if keep_running:
+        demo.block_thread()
