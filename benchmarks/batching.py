@@ -65,7 +65,8 @@ def padding_tokenizer() -> PreTrainedTokenizerBase:
 
     Ids 0..2 are `<s>`, `<pad>`, `</s>` and never drawn at random.
     """
-    return AutoTokenizer.from_pretrained(ensure_kit(Settings.from_env().kit_dir) / "roberta")
+    settings = Settings.from_env()
+    return AutoTokenizer.from_pretrained(ensure_kit(settings.kit_dir, settings.parts_dir) / "roberta")
 
 
 def roberta_base(layers: int, seed: int) -> RobertaModel:

@@ -53,7 +53,8 @@ def base_classifiers(seed: int) -> dict[str, Classifier]:
 
     The kit's byte-level BPE tokenizers supply `<s>`, `</s>` and padding; their ids are RoBERTa's.
     """
-    kit = ensure_kit(Settings.from_env().kit_dir)
+    settings = Settings.from_env()
+    kit = ensure_kit(settings.kit_dir, settings.parts_dir)
     torch.manual_seed(seed)
     shared = {"vocab_size": VOCAB_SIZE, "type_vocab_size": 1, "num_labels": 2, **SPECIAL_IDS}
     roberta = RobertaForSequenceClassification(RobertaConfig(max_position_embeddings=514, **shared)).eval()

@@ -107,7 +107,8 @@ def _fingerprint(kit: Path) -> dict[str, object]:
 
 def build_standins(root: Path, roles: tuple[str, ...] = tuple(KIT_TOKENIZER)) -> dict[str, Path]:
     """Folders of base-sized stand-ins under `root`, built once and reused while the kit is unchanged."""
-    kit = ensure_kit(Settings.from_env().kit_dir)
+    settings = Settings.from_env()
+    kit = ensure_kit(settings.kit_dir, settings.parts_dir)
     expected = _fingerprint(kit)
     root.mkdir(parents=True, exist_ok=True)
     folders = {}

@@ -8,7 +8,9 @@ seconds (an unreachable Hub otherwise costs a minute of retries on every load).
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
+import functools
 import threading
 import urllib.error
 import urllib.request
@@ -27,8 +29,9 @@ from transformers import (
 )
 
 from seqdemo.device import DeviceChoice, pick_device
-from seqdemo.offline import ensure_kit
-from seqdemo.settings import Settings, labels_env_var
+from seqdemo.errors import ModelLoadError
+from seqdemo.offline import KitDescription, describe_kit, ensure_kit
+from seqdemo.settings import Settings, checkpoint_env_var, labels_env_var
 
 HUB_PROBE_TIMEOUT_S = 3.0
 
@@ -167,6 +170,11 @@ class ModelStore:
     return cached objects, so a second request for the same role never reloads. Models
     are placed on `device` in its dtype.
 
+    Each load runs in a thread of its own, so a slow download holds up only the requests that
+    need it. From the Hub a request waits `settings.hub_timeout_s` at most, then gets a
+    `ModelLoadError` while the download carries on; a load that failed is forgotten, so a later
+    request tries again.
+
     A fast tokenizer is not thread-safe: each call rewrites its padding and truncation
     state before encoding. So each thread gets its own copy of the loaded tokenizer.
     """
@@ -176,16 +184,24 @@ class ModelStore:
         self.settings = settings
         self.device = device or pick_device(settings.device, settings.dtype)
         self._lock = threading.RLock()
-        self._tokenizers: dict[str, PreTrainedTokenizerBase] = {}
+        self._loads: dict[tuple[str, str, str | None], concurrent.futures.Future] = {}
         self._thread_tokenizers = threading.local()
-        self._models: dict[tuple[str, str | None], Any] = {}
         self._kit: Path | None = None
 
     def kit_dir(self) -> Path:
         with self._lock:
             if self._kit is None:
-                self._kit = ensure_kit(self.settings.kit_dir)
+                self._kit = ensure_kit(self.settings.kit_dir, self.settings.parts_dir)
             return self._kit
+
+    def kit_description(self) -> KitDescription | None:
+        """Which offline kit runs (real parts or the fallback) and what each of its checkpoints is; None on the Hub."""
+        return None if self.source.mode == "hub" else describe_kit(self.kit_dir())
+
+    def offline_phrase(self, role: str) -> str | None:
+        """What the role's offline checkpoint is, in a phrase; None on the Hub."""
+        description = self.kit_description()
+        return None if description is None else description.phrase(get_role(role).kit_checkpoint)
 
     def checkpoint(self, role: str) -> str:
         entry = get_role(role)
@@ -197,10 +213,10 @@ class ModelStore:
         """The role's tokenizer for the calling thread (loaded once, copied per thread)."""
         mine = self._thread_tokenizers.__dict__
         if role not in mine:
+            load = functools.partial(AutoTokenizer.from_pretrained, self.checkpoint(role))
+            loaded = self._loaded(("tokenizer", role, None), load)
             with self._lock:
-                if role not in self._tokenizers:
-                    self._tokenizers[role] = AutoTokenizer.from_pretrained(self.checkpoint(role))
-                mine[role] = copy.deepcopy(self._tokenizers[role])
+                mine[role] = copy.deepcopy(loaded)
         return mine[role]
 
     def label_names(self, role: str) -> tuple[str, ...]:
@@ -223,13 +239,63 @@ class ModelStore:
 
     def model(self, role: str, attn_implementation: str | None = None) -> Any:
         """The role's model in eval mode; `attn_implementation="eager"` gives attention weights."""
-        key = (role, attn_implementation)
+
+        def load() -> Any:
+            kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+            model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
+            return model.to(self.device.device, self.device.dtype).eval()
+
+        return self._loaded(("model", role, attn_implementation), load)
+
+    def _loaded(self, key: tuple[str, str, str | None], load: Callable[[], Any]) -> Any:
+        """What `load()` returns for `key` (kind, role, variant), loaded once by whichever request asks first."""
         with self._lock:
-            if key not in self._models:
-                kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
-                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
-                self._models[key] = model.to(self.device.device, self.device.dtype).eval()
-            return self._models[key]
+            pending = self._loads.get(key)
+            if pending is None or (pending.done() and pending.exception() is not None):
+                pending = self._loads[key] = concurrent.futures.Future()
+                threading.Thread(target=_settle, args=(pending, load), name=f"load-{key[1]}", daemon=True).start()
+        if self.source.mode != "hub":
+            return pending.result()
+        try:
+            return pending.result(timeout=self.settings.hub_timeout_s)
+        except concurrent.futures.TimeoutError:
+            wait = self.settings.hub_timeout_s
+            problem = f"did not arrive within {wait:g} s (the Hub is slow, failing or not answering)"
+            raise ModelLoadError(self._load_failure(key, problem)) from None
+        except Exception as err:
+            raise ModelLoadError(self._load_failure(key, f"failed: {_root_cause(err)}")) from err
+
+    def _load_failure(self, key: tuple[str, str, str | None], problem: str) -> str:
+        kind, role, _ = key
+        checkpoint, advice = self.checkpoint(role), "Try again in a minute"
+        if self.settings.checkpoint_override(role):
+            checkpoint += f", set by {checkpoint_env_var(role)}"
+            advice = f"Check {checkpoint_env_var(role)}, try again in a minute"
+        return (
+            f"The {role} {kind} ({checkpoint}) could not be loaded from the Hugging Face Hub at "
+            f"{self.settings.hub_endpoint}: the download {problem}. {advice}, or start the app with "
+            "SEQDEMO_MODELS=offline to use the offline kit."
+        )
+
+
+def _settle(future: concurrent.futures.Future, load: Callable[[], Any]) -> None:
+    try:
+        future.set_result(load())
+    except BaseException as err:  # handed to every request waiting on this load
+        future.set_exception(err)
+
+
+def _root_cause(err: BaseException) -> str:
+    """What went wrong under `err`, in one line: the Hub's HTTP answer if it gave one, else the innermost error."""
+    chain = [err]
+    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(inner)
+    for error in chain:
+        response = getattr(error, "response", None)
+        if isinstance(getattr(response, "status_code", None), int):
+            return f"the Hub answered HTTP {response.status_code} for {response.url}"
+    message = str(chain[-1]).strip().splitlines()
+    return f"{type(chain[-1]).__name__}: {message[0].rstrip('.') if message else 'no message'}"
 
 
 @cache

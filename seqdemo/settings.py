@@ -12,10 +12,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODEL_MODES = ("auto", "hub", "offline")
+# How long a request waits for a model or tokenizer from the Hub before it is told why not (seconds).
+# huggingface_hub's own limits (HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT, 10 s each, read when it
+# is imported) are per HTTP request, and its retries multiply them (5 backoff retries, 23 s, on a 5xx;
+# 5 resumes, about a minute, on a stalled file), so seqdemo bounds the wait itself and leaves them be.
+HUB_TIMEOUT_S = 10.0
 
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name}={raw!r} is not a number of seconds above 0.")
+    return value
 
 
 def checkpoint_env_var(role: str) -> str:
@@ -33,6 +49,8 @@ class Settings:
     """The process's configuration. `models` is one of MODEL_MODES; `device` None means automatic.
 
     `hub_token` (HF_TOKEN) is only for pushing the Space; it is kept out of the repr.
+    `hub_timeout_s` (SEQDEMO_HUB_TIMEOUT) is how long a request waits for a load from the Hub.
+    `parts_dir` caches the kit's fetched real parts, shared by every kit folder (`kit_dir`).
     """
 
     models: str = "auto"
@@ -40,8 +58,10 @@ class Settings:
     device: str | None = None
     dtype: str | None = None
     kit_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "offline-kit")
+    parts_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "seqdemo" / "parts")
     hub_endpoint: str = "https://huggingface.co"
     hub_token: str | None = field(default=None, repr=False)
+    hub_timeout_s: float = HUB_TIMEOUT_S
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -53,12 +73,15 @@ class Settings:
         cache_home = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         return cls(
             models=models,
-            hub_offline=_truthy(env.get("HF_HUB_OFFLINE")),
+            # huggingface_hub's own rule: TRANSFORMERS_OFFLINE counts when HF_HUB_OFFLINE is not set.
+            hub_offline=_truthy(env.get("HF_HUB_OFFLINE") or env.get("TRANSFORMERS_OFFLINE")),
             device=env.get("SEQDEMO_DEVICE") or None,
             dtype=env.get("SEQDEMO_DTYPE") or None,
             kit_dir=Path(env.get("SEQDEMO_KIT_DIR") or cache_home / "seqdemo" / "offline-kit"),
+            parts_dir=Path(env.get("SEQDEMO_PARTS_DIR") or cache_home / "seqdemo" / "parts"),
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             hub_token=env.get("HF_TOKEN") or None,
+            hub_timeout_s=_seconds(env, "SEQDEMO_HUB_TIMEOUT", HUB_TIMEOUT_S),
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
 

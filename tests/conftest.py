@@ -1,7 +1,8 @@
-"""The offline kit, built once per test session into a temporary folder.
+"""The offline kit, built once per test session into a temporary folder, removed at the end.
 
 The environment is set before any seqdemo import, so the app's own `default_store()`
-uses the same offline kit as the fixtures and never asks the Hub.
+uses the same offline kit as the fixtures and never asks the Hub. The kit's fetched parts
+live in the persistent parts cache (`SEQDEMO_PARTS_DIR`), so only a machine's first session downloads them.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import os
 import tempfile
 
 os.environ["SEQDEMO_MODELS"] = "offline"
-os.environ["SEQDEMO_KIT_DIR"] = tempfile.mkdtemp(prefix="seqdemo-kit-")
+KIT_DIR = tempfile.mkdtemp(prefix="seqdemo-kit-")
+os.environ["SEQDEMO_KIT_DIR"] = KIT_DIR
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import shutil  # noqa: E402
 import socket  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -86,6 +89,10 @@ def app_url(demo):
     launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(KIT_DIR, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):

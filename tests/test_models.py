@@ -28,6 +28,19 @@ def test_hf_hub_offline_means_offline_without_probing():
     assert source.mode == "offline" and "HF_HUB_OFFLINE" in source.reason
 
 
+def test_transformers_offline_also_means_offline_as_huggingface_hub_reads_it():
+    assert Settings.from_env({"TRANSFORMERS_OFFLINE": "1"}).hub_offline
+    assert not Settings.from_env({"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "1"}).hub_offline
+
+
+def test_a_request_waits_10_s_for_the_hub_unless_told_otherwise():
+    assert Settings.from_env({}).hub_timeout_s == 10.0
+    assert Settings.from_env({"SEQDEMO_HUB_TIMEOUT": "2.5"}).hub_timeout_s == 2.5
+    for bad in ("0", "-1", "soon", "inf"):
+        with pytest.raises(ValueError, match="SEQDEMO_HUB_TIMEOUT"):
+            Settings.from_env({"SEQDEMO_HUB_TIMEOUT": bad})
+
+
 def test_forced_hub_trusts_the_user():
     assert decide_source(Settings(models="hub"), probe=never_called).mode == "hub"
 

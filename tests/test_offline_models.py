@@ -1,4 +1,4 @@
-"""The offline kit's models: real architectures, sized to their tokenizers, reproducible."""
+"""The offline kit's models: real architectures, sized to their tokenizers, seeded or fetched, reproducible."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from seqdemo.offline.fetch import cached_parts
 from seqdemo.offline.models import KIT_MODELS, build_model
+from seqdemo.settings import Settings
 
 ARCHITECTURES = {
     "bert": "BertModel",
@@ -47,7 +49,12 @@ def test_decoder_tokenizer_has_its_own_pad_token(store):
 
 
 @pytest.mark.parametrize("name", list(KIT_MODELS))
-def test_building_a_kit_model_twice_gives_identical_weights(store, tmp_path, name):
+def test_each_kit_model_is_its_seeded_build_or_the_fetched_checkpoint_byte_for_byte(store, tmp_path, name):
+    kit_weights = store.kit_dir() / name / "model.safetensors"
+    if name == "bert" and store.kit_description().real:
+        fetched = cached_parts(Settings.from_env().parts_dir).minilm / "model.safetensors"
+        assert kit_weights.read_bytes() == fetched.read_bytes()
+        return
     built = []
     for attempt in ("first", "second"):
         folder = tmp_path / attempt / name
@@ -58,5 +65,5 @@ def test_building_a_kit_model_twice_gives_identical_weights(store, tmp_path, nam
     first, second = built
     assert first.keys() == second.keys()
     assert all(torch.equal(first[key], second[key]) for key in first)
-    kit_weights = load_file(store.kit_dir() / name / "model.safetensors")
+    kit_weights = load_file(kit_weights)
     assert all(torch.equal(first[key], kit_weights[key]) for key in first)

@@ -1,16 +1,15 @@
 """The Space command: front matter, bundle contents, validation, and a push over real HTTP.
 
-The push talks to a local stand-in for the Hub's HTTP API, so huggingface_hub's own
+The push talks to the local stand-in Hub (tests/hub_standin.py), so huggingface_hub's own
 requests (create repo, pre-upload, commit) are exercised, not a mocked method.
 """
 
 import base64
-import http.server
 import json
-import threading
 
 import pytest
 import yaml
+from hub_standin import StandInHub, use_hub
 
 from seqdemo import space
 
@@ -64,52 +63,23 @@ def test_unparseable_front_matter_is_reported(bundle):
     assert space.validate_bundle(bundle, set()) == ["README.md front matter does not parse as YAML."]
 
 
-class StandInHub(http.server.BaseHTTPRequestHandler):
-    """Answers the three calls an upload of small files makes, and records them."""
-
-    requests: list = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        self.requests.append((self.path, self.headers.get("authorization"), body))
-        base = f"http://127.0.0.1:{self.server.server_port}"
-        if self.path == "/api/repos/create":
-            answer = {"url": f"{base}/spaces/me/seqdemo", "name": "me/seqdemo"}
-        elif "/preupload/" in self.path:
-            files = json.loads(body)["files"]
-            answer = {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]}
-        elif "/commit/" in self.path:
-            answer = {"commitUrl": f"{base}/spaces/me/seqdemo/commit/{'a' * 40}", "commitOid": "a" * 40}
-        else:
-            answer = {}
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def hub():
-    StandInHub.requests = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StandInHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+def hub(monkeypatch, tmp_path):
+    """The stand-in Hub, with huggingface_hub online and pointed at it whatever the environment says."""
+    with StandInHub() as hub:
+        use_hub(monkeypatch, hub.url, tmp_path / "hf-home")
+        yield hub
 
 
 def test_push_creates_the_space_and_commits_every_bundle_file(bundle, hub):
-    url = space.push_bundle(bundle, "me/seqdemo", "secret-token", endpoint=hub)
+    url = space.push_bundle(bundle, "me/seqdemo", "secret-token", endpoint=hub.url)
     assert url.endswith("/spaces/me/seqdemo")
-    paths = [path for path, _, _ in StandInHub.requests]
-    create = json.loads(StandInHub.requests[paths.index("/api/repos/create")][2])
+    upload = [(path, headers, body) for method, path, headers, body in hub.requests if method == "POST"]
+    bodies = {path: body for path, _, body in upload}
+    create = json.loads(bodies["/api/repos/create"])
     assert create["type"] == "space" and create["sdk"] == "gradio" and create["name"] == "seqdemo"
-    assert all(auth == "Bearer secret-token" for _, auth, _ in StandInHub.requests)
-    commit_body = next(body for path, _, body in StandInHub.requests if "/commit/" in path)
+    assert all(headers.get("authorization") == "Bearer secret-token" for _, headers, _ in upload)
+    commit_body = next(body for path, body in bodies.items() if "/commit/" in path)
     lines = [json.loads(line) for line in commit_body.decode().splitlines()]
     committed = {line["value"]["path"]: line["value"]["content"] for line in lines if line["key"] == "file"}
     assert set(committed) == set(bundle.files)
@@ -127,7 +97,8 @@ def test_command_without_token_does_a_dry_run_and_says_so(monkeypatch, capsys, t
 
 def test_unreachable_hub_is_one_line_error(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("HF_TOKEN", "t")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    use_hub(monkeypatch, "http://127.0.0.1:9", tmp_path / "hf-home")  # online, so it is the connection that fails
     assert space.main(["--push", "me/seqdemo", "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: push to me/seqdemo failed") and "\n" not in err
+    assert "ConnectError" in err

@@ -1,15 +1,16 @@
-"""Small, randomly initialised models of the real architectures, one per kit tokenizer.
+"""The kit's models: the fetched pretrained BERT where there is one, small seeded ones elsewhere.
 
-Each is the transformers class the Hub checkpoint uses (`BertModel`, `RobertaModel`,
-`LongformerModel`, `GPT2LMHeadModel`) with a few narrow layers, sized to its tokenizer:
-same vocabulary, pad id and maximum length. RoBERTa-style models count positions from
-pad_id + 1, so they need max_length + 2 position embeddings. Weights are seeded, so two
-builds are identical.
+A seeded model is the transformers class the Hub checkpoint uses (`BertModel`, `RobertaModel`,
+`LongformerModel`, `GPT2LMHeadModel`) with a few narrow layers, sized to its tokenizer: same
+vocabulary, pad id and maximum length. RoBERTa-style models count positions from pad_id + 1,
+so they need max_length + 2 position embeddings. Weights are seeded, so two builds are identical.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
@@ -112,7 +113,22 @@ def build_model(folder: Path, seed: int = SEED) -> None:
     model_class(config).save_pretrained(folder)
 
 
-def build_models(kit_dir: Path) -> None:
-    """A model next to each kit tokenizer (`kit_dir/<name>`), so `from_pretrained` loads both."""
-    for name in KIT_MODELS:
+def build_models(kit_dir: Path, names: Iterable[str] = KIT_MODELS) -> None:
+    """A seeded model next to each named kit tokenizer (`kit_dir/<name>`), so `from_pretrained` loads both."""
+    for name in names:
         build_model(kit_dir / name)
+
+
+PRETRAINED_FILES = ("config.json", "model.safetensors")
+
+
+def install_pretrained(source: Path, folder: Path) -> None:
+    """Put a fetched checkpoint's config and weights, byte for byte, next to the tokenizer in `folder`.
+
+    A hard link where the parts cache shares the file system (every kit shares the 90 MB), a copy elsewhere.
+    """
+    for name in PRETRAINED_FILES:
+        try:
+            os.link(source / name, folder / name)
+        except OSError:
+            shutil.copyfile(source / name, folder / name)

@@ -5,6 +5,8 @@ with `<s>` and `</s>`), so each is right wherever it can see the decisive passag
 without a passage are trained towards 50/50, so a model that cannot see it answers "chance".
 As the real Longformer was, the long model starts from the trained RoBERTa: same weights, its
 position embeddings copied along the longer window, global projections copied from the local ones.
+Both read GPT-2's BPE in RoBERTa's spelling (the kit's fetched parts; fetched here if missing),
+so documents have roberta-base's token counts. Weights are committed in float16.
 Seeded and deterministic: the same seed on the same machine gives the same weights.
 
     python -m seqdemo.offline.train_pair            # writes seqdemo/offline/pair/<role>/
@@ -29,10 +31,12 @@ from transformers import (
     RobertaForSequenceClassification,
 )
 
+from seqdemo.offline.fetch import GPT2_BPE, Parts, fetch_parts
 from seqdemo.offline.kit import PAIR_DIR
 from seqdemo.offline.longdoc_task import LABEL_NAMES, document_within
 from seqdemo.offline.models import KIT_MODELS
-from seqdemo.offline.tokenizers import build_bpe_tokenizers
+from seqdemo.offline.tokenizers import build_bpe_tokenizers, gpt2_byte_level_bpe
+from seqdemo.settings import Settings
 
 SEED = 0
 SHORT_LIMIT = 256
@@ -52,7 +56,7 @@ class PairMember:
 
 
 PAIR = (
-    PairMember("short-classifier", "roberta", SHORT_LIMIT, steps=120, batch_size=16),
+    PairMember("short-classifier", "roberta", SHORT_LIMIT, steps=240, batch_size=16),
     PairMember("long-classifier", "longformer", LONG_LIMIT, steps=80, batch_size=8),
 )  # in this order: the long model starts from the short one
 LEARNING_RATE = 2e-3
@@ -158,13 +162,18 @@ def accuracy(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, limit: 
     return correct / EVAL_DOCUMENTS
 
 
-def train_pair(out_dir: Path, seed: int = SEED) -> dict[str, dict[str, object]]:
-    """Train both members and save each, with its tokenizer and a `training.json`, to `out_dir/<role>`."""
+def train_pair(out_dir: Path, parts: Parts, seed: int = SEED) -> dict[str, dict[str, object]]:
+    """Train both members and save each, with its tokenizer and a `training.json`, to `out_dir/<role>`.
+
+    Each member is saved in float16 and goes on (evaluated, and the long one started from the
+    short one) with exactly the weights saved.
+    """
     torch.use_deterministic_algorithms(True)
     report: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folders = {family: Path(tmp) / family for family in ("roberta", "longformer", "decoder")}
-        build_bpe_tokenizers(folders["roberta"], folders["longformer"], folders["decoder"])
+        bpe = gpt2_byte_level_bpe(parts.gpt2_bpe / "gpt2.tiktoken")
+        build_bpe_tokenizers(bpe, folders["roberta"], folders["longformer"], folders["decoder"])
         model = None
         for member in PAIR:
             tokenizer = AutoTokenizer.from_pretrained(folders[member.kit_family], model_max_length=member.limit)
@@ -172,7 +181,8 @@ def train_pair(out_dir: Path, seed: int = SEED) -> dict[str, dict[str, object]]:
             model = train(member, tokenizer, seed, start=model)
             seconds = time.perf_counter() - started
             folder = out_dir / member.role
-            model.save_pretrained(folder)
+            model.half().save_pretrained(folder)
+            model.float()
             tokenizer.save_pretrained(folder)
             report[member.role] = {
                 "seed": seed,
@@ -183,6 +193,8 @@ def train_pair(out_dir: Path, seed: int = SEED) -> dict[str, dict[str, object]]:
                 "torch_threads": torch.get_num_threads(),
                 "train_seconds": round(seconds, 1),
                 "heldout_accuracy": accuracy(model, tokenizer, member.limit, seed + 1),
+                "tokenizer": f"GPT-2's BPE, RoBERTa's special tokens ({GPT2_BPE.package}=={GPT2_BPE.version})",
+                "weights_dtype": "float16",
             }
             (folder / "training.json").write_text(json.dumps(report[member.role], indent=2) + "\n")
             print(member.role, report[member.role], flush=True)
@@ -194,7 +206,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=PAIR_DIR, help="folder for <role>/ checkpoints")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
-    train_pair(args.out, args.seed)
+    train_pair(args.out, fetch_parts(Settings.from_env().parts_dir), args.seed)
 
 
 if __name__ == "__main__":
