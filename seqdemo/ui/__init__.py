@@ -9,6 +9,7 @@ stays the tabbed app's.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -119,7 +120,9 @@ def launch(demo: gr.Blocks, **options: object) -> None:
     Blocks until the server stops, unless `prevent_thread_lock=True`.
     """
     keep_running = not options.pop("prevent_thread_lock", False)
-    demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
+    with warnings.catch_warnings():  # about an endpoint with a gr.State input, which keep_only_agent_tools drops
+        warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
+        demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
     keep_only_agent_tools(demo)
     if keep_running:
         demo.block_thread()

@@ -182,7 +182,7 @@ def _for_store(tool: Callable[..., Any], store: ModelStore) -> Callable[..., Any
     call.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[p for p in signature.parameters.values() if p.name != "store"]
     )
-    del call.__annotations__["store"]
+    call.__annotations__ = {name: hint for name, hint in tool.__annotations__.items() if name != "store"}
     return call
 
 
