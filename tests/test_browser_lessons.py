@@ -100,6 +100,30 @@ def test_an_iframe_of_a_lesson_page_shows_that_lesson_alone(browser, app_url, sc
             page.close()
 
 
+def test_a_web_component_of_a_lesson_page_shows_that_lesson_alone(browser, app_url):  # noqa: F811
+    from test_readme import web_component_script
+
+    post = f"""<!doctype html><html><body>
+        <script type="module" src="{app_url}{web_component_script()}"></script>
+        <gradio-app src="{app_url}attention" initial_height="900px" eager="true" theme_mode="light"></gradio-app>
+        </body></html>"""
+    with served(post) as url:
+        page = browser.new_page(viewport={"width": 1300, "height": 1200})
+        try:
+            page.goto(url)
+            wait_for_lesson(page, "attention")
+            text = page.locator("gradio-app").inner_text()
+            assert OTHER_LESSON_WORDS["attention"] in text
+            assert not [
+                tab_id for tab_id, words in OTHER_LESSON_WORDS.items() if words in text and tab_id != "attention"
+            ]
+            assert page.locator("gradio-app button[role='tab']").count() == 0
+            assert "All six lessons" not in text and "seqdemo ·" not in text  # embedded: no title, no way out
+            page.locator("gradio-app .sd-pointer-query").first.wait_for(timeout=30_000)  # its events run on the app
+        finally:
+            page.close()
+
+
 def test_a_copied_link_restores_the_lessons_inputs_and_runs_them(browser, app_url):  # noqa: F811
     host = urlparse(app_url)
     context = browser.new_context(viewport={"width": 1300, "height": 1100})

@@ -6,7 +6,7 @@ import gradio as gr
 import pytest
 
 from seqdemo.ui import TABS
-from seqdemo.ui.links import MAX_LINK_CHARS, LessonLink, LinkValueError
+from seqdemo.ui.links import MAX_LINK_CHARS, LessonLink, LinkValueError, lesson_links
 
 # The main event of each lesson: the inputs a link to it restores, in order.
 LESSON_EVENTS = {
@@ -103,6 +103,12 @@ def test_inputs_too_long_for_a_link_are_refused_with_the_cap(lesson):
 def test_a_field_may_not_take_a_key_the_app_reads_itself():
     with gr.Blocks(), pytest.raises(ValueError, match="tab"):
         LessonLink("lengths", {"tab": gr.Textbox()})
+
+
+def test_the_app_knows_each_lessons_link_on_each_page(demo):
+    links = {(link.page, link.tab_id) for link in lesson_links(demo)}
+    tabs = [tab_id for tab_id, _, _ in TABS]
+    assert links == {("", tab_id) for tab_id in tabs} | {(tab_id, tab_id) for tab_id in tabs}
 
 
 def opening_events(demo, page: str) -> list:

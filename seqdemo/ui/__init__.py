@@ -20,6 +20,7 @@ from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
 from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
+from seqdemo.ui.web_component import serve_lesson_configs
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -115,7 +116,8 @@ def launch_options() -> dict[str, object]:
 
 
 def launch(demo: gr.Blocks, **options: object) -> None:
-    """Launch `demo` with `launch_options` (and `options` on top), its MCP server left the agent tools alone.
+    """Launch `demo` with `launch_options` (and `options` on top), its MCP server left the agent tools alone,
+    and every lesson page's config served for `<gradio-app>` (`ui.web_component`).
 
     Blocks until the server stops, unless `prevent_thread_lock=True`.
     """
@@ -124,5 +126,6 @@ def launch(demo: gr.Blocks, **options: object) -> None:
         warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
         demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
     keep_only_agent_tools(demo)
+    serve_lesson_configs(demo)
     if keep_running:
         demo.block_thread()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 import gradio as gr
 from gradio.components import Component
+from gradio.context import get_blocks_context
 
 MAX_LINK_CHARS = 6_000  # of the query; proxies refuse request lines of about 8 KB
 RESERVED = frozenset({"tab", "embed", "__theme"})  # query keys the app reads for itself
@@ -30,6 +32,14 @@ COPY_JS = """(link) => {
     if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
     return url;
 }"""
+
+
+_LINKS: weakref.WeakKeyDictionary[gr.Blocks, list[LessonLink]] = weakref.WeakKeyDictionary()
+
+
+def lesson_links(app: gr.Blocks) -> list[LessonLink]:
+    """Every lesson link built into `app`, on every page, in build order."""
+    return list(_LINKS.get(app, []))
 
 
 class LinkValueError(ValueError):
@@ -132,6 +142,7 @@ class LessonLink:
         self.tab_id = tab_id
         self.fields = _fields(fields)
         self.run: tuple[Callable[..., Any], Sequence[Component]] | None = None
+        _LINKS.setdefault(get_blocks_context().root_block, []).append(self)
         self.page = self.fields[0].widget.page  # "" on the tabbed app, the lesson's own path on its page
         with gr.Row(equal_height=True, elem_classes="sd-link-row"):
             button = gr.Button("Copy a link to these inputs", size="sm", scale=0, min_width=220)
