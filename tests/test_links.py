@@ -4,19 +4,12 @@ from urllib.parse import parse_qsl, urlparse
 
 import gradio as gr
 import pytest
+from test_app import DEEP_LINKS
 
 from seqdemo.ui import TABS
 from seqdemo.ui.links import MAX_LINK_CHARS, LessonLink, LinkValueError, lesson_links
 
-# The main event of each lesson: the inputs a link to it restores, in order.
-LESSON_EVENTS = {
-    "lengths": "measure_lengths",
-    "padding": "padding_compare",
-    "masks": "mask_proof",
-    "longdoc": "compare_strategies",
-    "attention": "attention_maps",
-    "batching": "batching_compare",
-}
+LESSON_EVENTS = DEEP_LINKS  # the main event of each lesson: the inputs a link to it restores, in order
 
 
 @pytest.fixture

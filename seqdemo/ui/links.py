@@ -150,9 +150,13 @@ class LessonLink:
                 label="Link to this example", show_label=False, visible=False, buttons=["copy"], scale=4
             )
         self.note = gr.Markdown(visible=False, elem_classes="sd-note")
-        widgets = [field.widget for field in self.fields]
         button.click(
-            self.write, widgets, [self.box, self.note], api_visibility="private", show_progress="hidden", queue=False
+            self.write,
+            self.widgets,
+            [self.box, self.note],
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
         ).then(None, self.box, self.box, js=COPY_JS, api_visibility="private")
 
     @property
@@ -184,12 +188,15 @@ class LessonLink:
             query = self.query(*values)
         except LinkValueError as err:
             return gr.update(value="", visible=False), gr.update(value=str(err), visible=True)
-        note = "Copied. Opening this link restores these inputs and runs the lesson on them."
+        note = (
+            "Opening this link restores these inputs and runs the lesson on them. It is copied where the browser "
+            "lets the page use the clipboard; else copy it from the box."
+        )
         return gr.update(value=query, visible=True), gr.update(value=note, visible=True)
 
     def opened(self, query: Mapping[str, str]) -> bool:
         """Whether a page opened with `query` was opened by a link to this lesson (any of its fields given)."""
-        if not self.page and query.get("tab") != self.tab_id:
+        if not self.page and (query.get("tab") or "").strip().lower() != self.tab_id:
             return False
         return any(field.name in query for field in self.fields)
 
@@ -259,7 +266,7 @@ class LessonLink:
 
         if inspect.isgeneratorfunction(example):
 
-            def streaming(request: gr.Request) -> Iterator[Any]:
+            def streaming(request: gr.Request | None = None) -> Iterator[Any]:
                 if is_opened(request):
                     yield skipped()
                     return
@@ -267,7 +274,7 @@ class LessonLink:
 
             return streaming
 
-        def plain(request: gr.Request) -> Any:
+        def plain(request: gr.Request | None = None) -> Any:
             return skipped() if is_opened(request) else example()
 
         return plain
