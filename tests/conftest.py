@@ -99,10 +99,10 @@ def endpoint(demo):
 @pytest.fixture(scope="session")
 def app_url(demo):
     """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
-    from seqdemo.ui import launch_options
+    from seqdemo.ui import launch
 
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

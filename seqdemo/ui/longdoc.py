@@ -36,6 +36,7 @@ from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
@@ -215,6 +216,8 @@ def build(store: ModelStore) -> None:
             )
             aggregation = gr.Radio(list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by")
             run = gr.Button("Compare strategies", variant="primary")
+    fields = {"document": document, "strategies": strategies, "head_tokens": head_tokens, "stride": stride}
+    link = LessonLink("longdoc", {**fields, "aggregation": aggregation})
     status = gr.HTML()
     showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
     notes = gr.HTML()
@@ -254,5 +257,11 @@ def build(store: ModelStore) -> None:
     sweep_inputs = [passage, source, document, positions, *knobs]
     sweep.click(bind(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
     example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
-    comparison = on_page_load(bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example")
+    comparison = on_page_load(
+        bind(worked_example, store),
+        (),
+        example_outputs,
+        api_name="longdoc_worked_example",
+        link=link.runs(bind(compare_document, store), compare_outputs),
+    )
     on_page_load(bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison)
