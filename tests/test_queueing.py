@@ -6,17 +6,22 @@ import time
 import pytest
 
 import seqdemo.ui.longdoc as longdoc_tab
-from seqdemo.ui.queueing import MODEL_EVENTS, MODEL_GROUP, QUEUE_SIZE
+from seqdemo.ui.queueing import MODEL_GROUP, QUEUE_SIZE
 
 pytestmark = pytest.mark.e2e
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.utils import Status  # noqa: E402
 
+# The public events whose handlers run a model's forward pass.
+MODEL_EVENTS = ("mask_proof", "attention_maps", "compare_strategies", "needle_sweep", "batching_throughput")
 
-def test_model_events_share_one_slot_and_the_queue_is_bounded(demo, endpoint):
+
+def test_model_events_share_one_slot_on_every_page_and_the_queue_is_bounded(demo, endpoint):
     for api_name in MODEL_EVENTS:
         assert (endpoint(api_name).concurrency_id, endpoint(api_name).concurrency_limit) == (MODEL_GROUP, 1)
+    grouped = [event for event in demo.fns.values() if event.concurrency_id == MODEL_GROUP]
+    assert len(grouped) == len(MODEL_EVENTS) * 2  # the tabbed app's and the lesson pages'
     assert endpoint("measure_lengths").concurrency_id != MODEL_GROUP
     assert endpoint("measure_lengths_example").concurrency_limit is None  # served from memory, never waits
     assert demo._queue.max_size == QUEUE_SIZE == 32

@@ -18,6 +18,7 @@ from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.batching import plot_batch_shapes, plot_lengths, plot_padding, plot_throughput
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure, svg_on_request
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.batching import PLAN_COLUMNS, advice_markdown, plans_table, runs_table
 from seqdemo.uploads import MAX_ROWS, describe_upload_limits, read_texts
 
@@ -150,6 +151,8 @@ def build(store: ModelStore) -> None:
         max_tokens = gr.Number(EXAMPLE_INPUTS[3], label="max_tokens (budget)", precision=0, minimum=1, scale=1)
         max_length = gr.Number(EXAMPLE_INPUTS[4], label="max_length", precision=0, minimum=1, scale=1)
         run = gr.Button("Compare strategies", variant="primary", scale=2)
+    fields = {"texts": texts, "tokenizer": role, "batch_size": batch_size, "max_tokens": max_tokens}
+    link = LessonLink("batching", {**fields, "max_length": max_length})
     advice = gr.Markdown(elem_classes="sd-batching-advice")
     table = gr.Dataframe(
         headers=list(PLAN_COLUMNS),
@@ -195,4 +198,4 @@ def build(store: ModelStore) -> None:
     role.input(bind(model_max_length, store), role, max_length, api_name="batching_model_max_length")
     speed = [speed_note, speed_table, speed_plot, speed_downloads, speed_files, speed_drawings]
     measure.click(bind(throughput, store), settings, speed, api_name="batching_throughput")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="batching_compare_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="batching_compare_example", link=link)

@@ -17,14 +17,17 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import gradio as gr
-from gradio.context import Context
+from gradio.context import get_blocks_context
 from gradio.events import Dependency
 
 from seqdemo.errors import InputError, ModelLoadError
 from seqdemo.models import ModelStore
+
+if TYPE_CHECKING:
+    from seqdemo.ui.links import LessonLink
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -254,9 +257,14 @@ class WorkedExamples:
     def add(
         self, handler: Callable[..., Any], inputs: Sequence[Any], name: str = "", slow: bool = False
     ) -> WorkedExample:
-        """A new worked example of `handler(*inputs)`, computed in its turn (`slow` ones after the others)."""
-        example = WorkedExample(handler, inputs, name, slow)
-        self.examples.append(example)
+        """The worked example of `handler(*inputs)` called `name`, computed in its turn (`slow` ones after the others).
+
+        A lesson shown on two pages (the tabbed app, its own page) asks twice: it gets the one example.
+        """
+        example = next((example for example in self.examples if name and example.name == name), None)
+        if example is None:
+            example = WorkedExample(handler, inputs, name, slow)
+            self.examples.append(example)
         return example
 
     def start(self) -> None:
@@ -332,17 +340,12 @@ def start_worked_examples(demo: gr.Blocks) -> None:
 
 def publish_worked_examples_status() -> Dependency:
     """An API endpoint, `worked_examples_status`, saying whether the current app's worked examples are ready."""
-    examples = worked_examples(Context.root_block)
+    examples = worked_examples(get_blocks_context().root_block)
 
     def worked_examples_status() -> dict[str, Any]:
         return examples.status()
 
     return gr.api(worked_examples_status, api_name="worked_examples_status", concurrency_limit=None)
-
-
-def _no_inputs(arguments: dict[str, Any]) -> None:
-    """gr.cache's key for a worked example: its inputs are fixed (the progress tracker is not one)."""
-    return None
 
 
 def on_page_load(
@@ -353,17 +356,22 @@ def on_page_load(
     api_name: str,
     after: Dependency | None = None,
     slow: bool = False,
+    link: LessonLink | None = None,
 ) -> Dependency:
     """Show the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
 
-    It is a `WorkedExample` of the app being built: computed once, in the background (`slow` ones
-    after the others), then served from memory. Its event takes no inputs (the example's are
-    fixed), never waits for a concurrency slot, and is public as `api_name`; once ready, it is a
-    `gr.cache` hit, which Gradio serves without queueing, so a full queue never blanks a page.
-    Returns the event.
+    It is a `WorkedExample` of the app being built, shared by every page of the app that shows the
+    lesson under the same `api_name`: computed once, in the background (`slow` ones after the
+    others), then served from memory. Its event takes no inputs (the example's are fixed), never
+    waits for a concurrency slot, and is public as `api_name`. With a `link`, a page opened by a
+    link to this lesson shows `handler` run on the link's inputs instead (`LessonLink.open_on_load`).
+    Returns the event, to chain on.
     """
-    examples = worked_examples(Context.root_block)
-    serve = gr.cache(examples.add(handler, inputs, api_name, slow).serve(examples), key=_no_inputs, max_size=1)
+    examples = worked_examples(get_blocks_context().root_block)
+    example = examples.add(handler, inputs, api_name, slow).serve(examples)
+    if link is not None:
+        link.open_on_load(handler, outputs)
+        example = link.unless_opened(example, len(outputs))
     options = {
         "outputs": list(outputs),
         "api_name": api_name,
@@ -371,5 +379,5 @@ def on_page_load(
         "concurrency_limit": None,
     }
     if after is None:
-        return gr.on(None, serve, **options)
-    return after.success(serve, **options)
+        return gr.on(None, example, **options)
+    return after.success(example, **options)

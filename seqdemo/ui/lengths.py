@@ -16,6 +16,7 @@ from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.lengths import chips_html, summary_html, texts_html
 
 EXAMPLE_TEXTS = (
@@ -72,6 +73,7 @@ def build(store: ModelStore) -> None:
             )
             count_special = gr.Checkbox(value=EXAMPLE_INPUTS[2], label="Count special tokens ([CLS] [SEP], <s> </s>)")
             run = gr.Button("Measure", variant="primary")
+    link = LessonLink("lengths", {"texts": texts, "tokenizers": roles, "special_tokens": count_special})
     summary = gr.HTML()
     with gr.Row(equal_height=False):
         # The figures carry their own titles; a label would sit on top of them.
@@ -89,4 +91,4 @@ def build(store: ModelStore) -> None:
     triggers = [run.click, roles.change, count_special.change]
     handler = bind(measure_texts, store)
     gr.on(triggers, handler, [texts, roles, count_special], outputs, api_name="measure_lengths")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example", link=link)

@@ -35,6 +35,7 @@ from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
 from seqdemo.ui.components import bind, cached, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
@@ -208,6 +209,8 @@ def build(store: ModelStore) -> None:
             )
             aggregation = gr.Radio(list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by")
             run = gr.Button("Compare strategies", variant="primary")
+    fields = {"document": document, "strategies": strategies, "head_tokens": head_tokens, "stride": stride}
+    link = LessonLink("longdoc", {**fields, "aggregation": aggregation})
     status = gr.HTML()
     showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
     notes = gr.HTML()
@@ -250,7 +253,12 @@ def build(store: ModelStore) -> None:
     sweep.click(cached(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
     example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
     comparison = on_page_load(
-        bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example", slow=True
+        bind(worked_example, store),
+        (),
+        example_outputs,
+        api_name="longdoc_worked_example",
+        slow=True,
+        link=link.runs(cached(compare_document, store), compare_outputs),
     )
     on_page_load(
         bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison, slow=True

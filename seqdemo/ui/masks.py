@@ -24,6 +24,7 @@ from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.precision import noise_precision
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
     generation_html,
     generation_prompts_html,
@@ -179,6 +180,9 @@ def build(store: ModelStore) -> None:
                 key_files = gr.File(label="Key mask", file_count="multiple", interactive=False)
                 key_drawings = svg_on_request(key_files, api_name="key_mask_svg")
 
+    fields = {"texts": texts, "model": role, "key_mask_text": example, "max_new_tokens": max_new_tokens}
+    link = LessonLink("masks", fields)  # here: the key mask's text is chosen above
+
     gr.Markdown("### 2 · The proof: (a) alone, (b) padded with the mask, (c) padded without it")
     proof_header = gr.HTML()
     proof_table = gr.HTML()
@@ -219,4 +223,4 @@ def build(store: ModelStore) -> None:
     gr.on([run.click, role.input, max_new_tokens.release], handler, inputs, outputs, api_name="mask_proof")
     key_outputs = [key_mask, key_files, key_drawings]
     example.input(bind(show_key_mask, store), [texts, role, example], key_outputs, api_name="key_mask")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example", link=link)

@@ -24,6 +24,7 @@ from seqdemo.padding import (
 from seqdemo.plots.padding import plot_batch_shapes
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure, svg_on_request
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.elements import error_html
 from seqdemo.ui.views.padding import legend_html, panel_html
 
@@ -198,6 +199,9 @@ def build(store: ModelStore) -> None:
                 knobs += _config_widgets(label, default)
                 panels.append(gr.HTML())
             columns.append(column)
+    names = [f"{label.lower()}_{field.name}" for label in LABELS for field in fields(PaddingConfig)]
+    link_fields = {"texts": raw_texts, "pairs": raw_pairs, "tokenizer": role, "configurations": shown}
+    link = LessonLink("padding", {**link_fields, **dict(zip(names, knobs, strict=True))})
     gr.Markdown("### Batch shapes: each configuration's tensor, rows × positions, on one scale")
     plot = gr.Image(show_label=False, type="filepath", interactive=False, buttons=["fullscreen"])
     downloads = gr.File(label="Download the figure (PNG, SVG)", file_count="multiple")
@@ -219,4 +223,4 @@ def build(store: ModelStore) -> None:
         ),
         trigger_mode="always_last",
     )
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example", link=link)
