@@ -90,7 +90,8 @@ def bind(handler: F, store: ModelStore) -> F:
 
 
 RESULT_CACHE_S = 30 * 60  # an identical request within this window replays the first one's outputs
-RESULT_CACHE_ENTRIES = 32  # per handler
+RESULT_CACHE_ENTRIES = 32  # per handler: the bound that holds (gr.cache sizes a result's figure data shallowly)
+RESULT_CACHE_MEMORY = "64mb"  # per handler, of what gr.cache can size: the HTML and tables of the streamed updates
 
 
 def _expiring_key(arguments: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -113,7 +114,9 @@ def cached(handler: F, store: ModelStore) -> F:
     bound = bind(handler, store)
     if not store.settings.result_cache:
         return bound
-    return gr.cache(bound, key=_expiring_key, max_size=RESULT_CACHE_ENTRIES)  # type: ignore[return-value]
+    return gr.cache(  # type: ignore[return-value]
+        bound, key=_expiring_key, max_size=RESULT_CACHE_ENTRIES, max_memory=RESULT_CACHE_MEMORY
+    )
 
 
 PREPARING = "Preparing the worked example…"
