@@ -22,7 +22,7 @@ from seqdemo.masks import (
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.precision import noise_precision
-from seqdemo.ui.components import bind, on_page_load, user_errors
+from seqdemo.ui.components import bind, cached, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
@@ -202,7 +202,7 @@ def build(store: ModelStore) -> None:
     with gr.Accordion("The padded prompts and the position ids generate built", open=False):
         prompts = gr.HTML()
 
-    handler = bind(run_lesson, store)
+    handler = cached(run_lesson, store)  # the proof runs two base-sized models many times: replay a repeat
     inputs = [texts, role, example, max_new_tokens]
     outputs = [
         notes,
