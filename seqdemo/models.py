@@ -35,6 +35,10 @@ from seqdemo.offline import KitDescription, describe_kit, ensure_kit
 from seqdemo.settings import Settings, checkpoint_env_var, labels_env_var
 
 HUB_PROBE_TIMEOUT_S = 3.0
+# transformers' from_pretrained patches process-wide state while it builds a model (torch's default dtype,
+# PreTrainedModel.tie_weights switched off): two at once can leave weight tying off for the process. So
+# models are built one at a time, in whichever thread loads them (a slow download holds up other loads).
+_BUILDING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -242,8 +246,8 @@ class ModelStore:
     def model(self, role: str, attn_implementation: str | None = None, dtype: torch.dtype | None = None) -> Any:
         """The role's model in eval mode; `attn_implementation="eager"` gives attention weights.
 
-        `dtype` defaults to the device's; another loads the weights straight in that dtype (a lesson's
-        precision, `seqdemo.precision`), cached apart, so no float32 copy is kept that nobody uses.
+        `dtype` defaults to the device's; another (a lesson's precision, `seqdemo.precision`) converts the
+        loaded weights in place, cached apart, so no float32 copy is kept that nobody uses.
         """
         dtype = dtype or self.device.dtype
         variant = attn_implementation
@@ -252,8 +256,9 @@ class ModelStore:
 
         def load() -> Any:
             kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
-            model = get_role(role).model_class.from_pretrained(self.checkpoint(role), dtype=dtype, **kwargs)
-            return model.to(self.device.device).eval()
+            with _BUILDING:
+                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
+            return model.to(self.device.device, dtype).eval()
 
         return self._loaded(("model", role, variant), load)
 

@@ -102,7 +102,8 @@ def app_url(demo):
     from seqdemo.ui import launch
 
     port = _free_port()
-    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    # precompute=False: the worked examples load models only when a test asks, not behind other tests' backs
+    launch(demo, precompute=False, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

@@ -308,3 +308,13 @@ def test_a_lesson_on_two_pages_computes_its_worked_example_once(demo):
     home, lesson = sorted(examples, key=lambda event: event.page)
     assert (home.page, lesson.page) == ("", "lengths")
     assert home.fn(None) is lesson.fn(None)  # one computed value, served to both pages
+
+
+def test_without_start_up_only_what_visitors_wait_for_is_computed():
+    order = []
+    examples = WorkedExamples()
+    examples.add(lambda: order.append("not asked for"), ())
+    serve = examples.add(lambda: order.append("asked for") or "shown", ()).serve(examples)
+    assert serve() == "shown"
+    _wait_until(lambda: examples._worker is None)
+    assert order == ["asked for"] and not examples.status()["ready"]

@@ -194,7 +194,7 @@ def test_the_app_keeps_serving_other_tabs_when_the_hub_fails(fault, kit_hub, mon
     app_error = pytest.importorskip("gradio_client.exceptions").AppError
     hub = hub_store(hub_settings(kit_hub, monkeypatch, hf_home, SEQDEMO_HUB_TIMEOUT="3"))
     demo = build_app(hub)
-    launch(demo, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    launch(demo, precompute=False, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:
         client = gradio_client.Client(demo.local_url, verbose=False)
         lengths = ("\n".join(TEXTS), ["bert", "roberta"], True)

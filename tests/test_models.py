@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
+import torch
 
 import seqdemo.models as models
 from seqdemo.models import ROLES, ModelSource, ModelStore, decide_source, get_role, probe_hub
@@ -173,3 +174,25 @@ def test_threads_encoding_with_different_settings_do_not_disturb_each_other(stor
 def test_default_store_is_one_per_process(store):
     assert models.default_store() is store
     assert store.source.mode == "offline"
+
+
+def test_models_are_built_one_at_a_time_whichever_threads_load_them(store, monkeypatch):
+    """from_pretrained switches process-wide state (weight tying, torch's default dtype) while it builds."""
+    building, overlaps = [], []
+
+    def from_pretrained(checkpoint, **kwargs):
+        building.append(checkpoint)
+        overlaps.append(len(building))
+        time.sleep(0.2)
+        building.remove(checkpoint)
+        return torch.nn.Linear(1, 1)
+
+    fresh = ModelStore(store.source, store.settings, device=store.device)
+    for role in ("bert", "roberta", "longformer"):
+        monkeypatch.setattr(get_role(role).model_class, "from_pretrained", from_pretrained)
+    loads = [threading.Thread(target=fresh.model, args=(role,)) for role in ("bert", "roberta", "longformer")]
+    for load in loads:
+        load.start()
+    for load in loads:
+        load.join(10)
+    assert len(overlaps) == 3 and max(overlaps) == 1

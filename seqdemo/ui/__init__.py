@@ -119,10 +119,10 @@ def launch_options() -> dict[str, object]:
     }
 
 
-def launch(demo: gr.Blocks, **options: object) -> None:
+def launch(demo: gr.Blocks, *, precompute: bool = True, **options: object) -> None:
     """Launch `demo` with `launch_options` (and `options` on top), its MCP server left the agent tools alone,
-    every lesson page's config served for `<gradio-app>` (`ui.web_component`), and its worked examples
-    computing in the background.
+    every lesson page's config served for `<gradio-app>` (`ui.web_component`), and, with `precompute`, all its
+    worked examples computing in the background (without, each is computed when a page first asks for it).
 
     Blocks until the server stops, unless `prevent_thread_lock=True`.
     """
@@ -132,6 +132,7 @@ def launch(demo: gr.Blocks, **options: object) -> None:
         demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
     keep_only_agent_tools(demo)
     serve_lesson_configs(demo)
-    start_worked_examples(demo)  # in the background, now that the app serves
+    if precompute:
+        start_worked_examples(demo)  # in the background, now that the app serves
     if keep_running:
         demo.block_thread()

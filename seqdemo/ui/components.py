@@ -244,8 +244,8 @@ class WorkedExample:
 class WorkedExamples:
     """An app's worked examples, computed one at a time in one background thread: cheap ones first, slow ones after.
 
-    A visitor waiting for an example moves it to the front. The thread starts with
-    `start_worked_examples` (at start-up) or with the first visitor's page load.
+    `start` (at start-up) computes them all; before that, or without it, the thread computes only
+    what visitors wait for. A visitor waiting for an example moves it to the front.
     """
 
     def __init__(self) -> None:
@@ -254,6 +254,7 @@ class WorkedExamples:
         self._wanted: list[WorkedExample] = []
         self._worker: threading.Thread | None = None
         self._rounds = 1
+        self._all = False  # compute every example, not only the wanted ones
         self.started: float | None = None
         self.seconds: float | None = None
 
@@ -271,28 +272,33 @@ class WorkedExamples:
         return example
 
     def start(self) -> None:
-        """Start the background thread, unless it is running (it stops when nothing is left to compute)."""
+        """Compute every example in the background, cheap ones first (the thread stops when all are done)."""
         with self._lock:
+            self._all = True
             if self.started is None:
                 self.started = time.perf_counter()
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, name="worked-examples", daemon=True)
-                self._worker.start()
+        self._run_worker()
 
     def want(self, example: WorkedExample) -> None:
         """Compute `example` next (again, if it failed) and make sure the thread runs."""
         example.retry_if_failed()
         with self._lock:
             self._wanted.insert(0, example)
-        self.start()
+        self._run_worker()
+
+    def _run_worker(self) -> None:
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="worked-examples", daemon=True)
+                self._worker.start()
 
     def _next(self) -> WorkedExample | None:
         """The example to compute next: a wanted one, else cheap before slow; failed ones again, a few rounds."""
         with self._lock:
-            order = [*self._wanted, *sorted(self.examples, key=lambda example: example.slow)]
+            order = [*self._wanted, *(sorted(self.examples, key=lambda example: example.slow) if self._all else ())]
             chosen = next((example for example in order if example.state == "waiting"), None)
             failed = [example for example in self.examples if example.state == "failed"]
-            if chosen is None and failed and self._rounds < START_UP_ROUNDS:
+            if chosen is None and self._all and failed and self._rounds < START_UP_ROUNDS:
                 self._rounds += 1
                 for example in failed:
                     example.retry_if_failed()
