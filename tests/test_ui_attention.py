@@ -90,7 +90,7 @@ def test_an_empty_view_number_leaves_the_outputs_as_they_are(store):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"texts": "  \n "}, "Enter at least one text"),
+        ({"texts": "  \n "}, "enter at least one text"),
         ({"texts": "\n".join(["a text"] * (MAX_TEXTS + 1))}, f"at most {MAX_TEXTS}"),
         ({"example": 3}, "Text 3 is out of range for this batch: choose 1 to 2"),
         ({"start": 999}, "First token 999 is out of range"),

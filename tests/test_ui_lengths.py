@@ -67,7 +67,7 @@ def test_emoji_and_other_scripts_show_their_pieces(store):
 @pytest.mark.parametrize(
     ("raw", "roles", "message"),
     [
-        ("", list(ENCODER_ROLES), "Enter at least one text"),
+        ("", list(ENCODER_ROLES), "enter at least one text"),
         ("\n".join(["x"] * 1000), list(ENCODER_ROLES), "1,000 texts given"),
         ("x" * 100_000, list(ENCODER_ROLES), "100,000 characters"),
         (EXAMPLE, [], "Choose at least one tokenizer"),

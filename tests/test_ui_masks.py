@@ -81,7 +81,7 @@ def test_a_single_text_still_shows_its_mask_with_a_note(store):
 
 
 def test_empty_or_oversized_batches_get_one_sentence():
-    with pytest.raises(gr.Error, match="Enter at least one text"):
+    with pytest.raises(gr.Error, match="enter at least one text"):
         run_lesson("  \n ", DEFAULT_ROLE, 0, 3, store=None)
     with pytest.raises(gr.Error, match=f"at most {MAX_TEXTS}"):
         run_lesson("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
