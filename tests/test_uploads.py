@@ -78,7 +78,7 @@ def test_as_lines_puts_each_text_on_one_line():
         (b"", "empty.txt", None, "There is no text in empty.txt"),
         (b"\n  \n", "blank.txt", None, "There is no text in blank.txt"),
         (b"text,label\n", "header.csv", None, "header.csv has no rows"),
-        (b"", "empty.csv", None, "empty.csv has no header row"),
+        (b"", "empty.csv", None, "empty.csv has no rows"),
         (csv_bytes([{"body": "x", "label": 1}]), "m.csv", "text", r"no column 'text'; its columns are: body, label\."),
         (jsonl_bytes([{"body": "x"}]), "m.jsonl", "text", r"no column 'text'; its columns are: body\."),
         (csv_bytes([{"text": " ", "label": 1}]), "b.csv", "text", "There is no text in column 'text' of b.csv"),
