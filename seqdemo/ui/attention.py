@@ -26,6 +26,7 @@ from seqdemo.inputs import split_texts
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.padding import SIDES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
+from seqdemo.ui import fields
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
 from seqdemo.ui.views.attention import notes_html
@@ -160,7 +161,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = fields.Textbox(
                 value=EXAMPLE["texts"],
                 lines=4,
                 max_lines=12,
@@ -168,12 +169,12 @@ def build(store: ModelStore) -> None:
                 info=f"Up to {MAX_TEXTS} texts; at most {MAX_LENGTH} tokens each (longer ones are truncated).",
             )
         with gr.Column(scale=2, min_width=280):
-            role = gr.Radio(
+            role = fields.Radio(
                 choices=[(ROLES[name].summary, name) for name in ENCODER_ROLES], value=EXAMPLE["role"], label="Model"
             )
-            padding_side = gr.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
+            padding_side = fields.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
             use_mask = gr.Checkbox(value=EXAMPLE["use_attention_mask"], label="Pass attention_mask to the model")
-            global_tokens = gr.Textbox(
+            global_tokens = fields.Textbox(
                 value=EXAMPLE["global_tokens"],
                 label="Global tokens (global_attention_mask)",
                 info="Space-separated, as the labels show them without ␣: e.g. <s> what does",
@@ -181,14 +182,16 @@ def build(store: ModelStore) -> None:
             )
             run = gr.Button("Compute attention", variant="primary")
     with gr.Row():
-        example = gr.Number(DEFAULT_VIEW["example"], label="Text", precision=0, min_width=90)
-        layer = gr.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, min_width=90)
-        head = gr.Number(DEFAULT_VIEW["head"], label="Head", precision=0, min_width=90)
-        start = gr.Number(DEFAULT_VIEW["start"], label="First token", precision=0, min_width=90)
-        size = gr.Slider(
+        example = fields.Number(DEFAULT_VIEW["example"], label="Text", precision=0, minimum=1, min_width=90)
+        layer = fields.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, minimum=1, min_width=90)
+        head = fields.Number(DEFAULT_VIEW["head"], label="Head", precision=0, minimum=0, min_width=90)
+        start = fields.Number(DEFAULT_VIEW["start"], label="First token", precision=0, minimum=0, min_width=90)
+        size = fields.Slider(
             8, MAX_VIEW_TOKENS, DEFAULT_VIEW["size"], step=8, label="Tokens per axis", min_width=240, scale=2
         )
-        query = gr.Number(DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, min_width=90)
+        query = fields.Number(
+            DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, minimum=0, min_width=90
+        )
     notes = gr.HTML()
     with gr.Row(equal_height=False):
         heatmap = gr.Image(

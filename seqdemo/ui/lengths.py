@@ -14,6 +14,7 @@ from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
+from seqdemo.ui import fields
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
 from seqdemo.ui.views.lengths import chips_html, summary_html, texts_html
@@ -60,11 +61,11 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = fields.Textbox(
                 value=EXAMPLE_INPUTS[0], lines=6, max_lines=16, label="Texts, one per line", info=describe_limits()
             )
         with gr.Column(scale=1, min_width=260):
-            roles = gr.CheckboxGroup(
+            roles = fields.CheckboxGroup(
                 choices=[(ROLES[role].summary, role) for role in ENCODER_ROLES],
                 value=list(EXAMPLE_INPUTS[1]),
                 label="Tokenizers",

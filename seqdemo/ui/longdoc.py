@@ -31,11 +31,14 @@ from seqdemo.longdoc import (
     sweep_needle,
     warm_up,
 )
+from seqdemo.longdoc_budget import check_comparison, check_sweep
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_document, sweep_document
 from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
+from seqdemo.ui import fields
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.uploaded import refused_uploads_deleted
 from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
@@ -77,6 +80,7 @@ def example_text(name: str, *, store: ModelStore) -> tuple[str, str]:
 
 
 @user_errors("reading the file")
+@refused_uploads_deleted
 def upload_text(path: str | None) -> str:
     """The uploaded file's text, for the document box."""
     if not path:
@@ -106,6 +110,7 @@ def compare_document(
     keys = chosen_strategies(list(strategies or []))
     document = check_document(document)  # stripped, so the notes' offsets match the results'
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_comparison(document, keys, pair, settings)
     results: list[StrategyResult] = []
     yield status_html([], keys, "running"), None, "", [], ""
     for result in compare_long_document_strategies(document, keys, pair, settings):
@@ -170,6 +175,7 @@ def run_sweep(
     if source == SWEEP_SOURCES[0]:
         document = sweep_document(_count_tokens(short), short.budget, long.budget)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_sweep(passage, document, keys, pair, int(positions), settings)
     yield sweep_status_html(None, keys), None, []
     for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
         figure = save_figure(plot_needle_sweep(sweep), "needle-sweep")
@@ -192,9 +198,9 @@ def build(store: ModelStore) -> None:
     limits = gr.Markdown()
     with gr.Row():
         with gr.Column(scale=3):
-            example = gr.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
+            example = fields.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
             example_note = gr.HTML()
-            document = gr.Textbox(
+            document = fields.Textbox(
                 lines=9,
                 max_lines=14,
                 label="Document",
@@ -202,18 +208,20 @@ def build(store: ModelStore) -> None:
             )
             upload = gr.UploadButton("Upload a .txt or .md file", file_types=[".txt", ".md"], size="sm")
         with gr.Column(scale=2, min_width=300):
-            strategies = gr.CheckboxGroup(
+            strategies = fields.CheckboxGroup(
                 choices=[(strategy.title, key) for key, strategy in LONG_DOCUMENT_STRATEGIES.items()],
                 value=list(LONG_DOCUMENT_STRATEGIES),
                 label="Strategies",
             )
-            head_tokens = gr.Slider(
+            head_tokens = fields.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="head + tail: tokens from the head (rest from the tail)"
             )
-            stride = gr.Slider(
+            stride = fields.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="sliding windows: stride (tokens neighbouring windows share)"
             )
-            aggregation = gr.Radio(list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by")
+            aggregation = fields.Radio(
+                list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by"
+            )
             run = gr.Button("Compare strategies", variant="primary")
     status = gr.HTML()
     showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
@@ -229,10 +237,10 @@ def build(store: ModelStore) -> None:
         "compare `mean` with `max`."
     )
     with gr.Row():
-        passage = gr.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
+        passage = fields.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
         with gr.Column(scale=2, min_width=300):
-            source = gr.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
-            positions = gr.Slider(
+            source = fields.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
+            positions = fields.Slider(
                 2,
                 MAX_SWEEP_POSITIONS,
                 value=DEFAULT_POSITIONS,

@@ -21,6 +21,7 @@ from seqdemo.masks import (
 )
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
+from seqdemo.ui import fields
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import SavedFigure, save_figure
 from seqdemo.ui.views.masks import (
@@ -146,7 +147,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = fields.Textbox(
                 value=EXAMPLE_INPUTS[0],
                 lines=5,
                 max_lines=12,
@@ -154,8 +155,8 @@ def build(store: ModelStore) -> None:
                 info=describe_limits(max_texts=MAX_TEXTS),
             )
         with gr.Column(scale=1, min_width=260):
-            role = gr.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
-            max_new_tokens = gr.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
+            role = fields.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
+            max_new_tokens = fields.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
             run = gr.Button("Run the proof", variant="primary")
     notes = gr.HTML()
 
@@ -165,7 +166,7 @@ def build(store: ModelStore) -> None:
         with gr.Column(scale=3):
             key_mask = gr.Image(label="Key mask", show_label=False, type="filepath", interactive=False, height=560)
         with gr.Column(scale=2):
-            example = gr.Dropdown(
+            example = fields.Dropdown(
                 choices=_example_choices(EXAMPLE_TEXTS), value=EXAMPLE_INPUTS[2], label="Example for the key mask"
             )
             gr.Markdown(KEY_MASK_NOTE)

@@ -6,7 +6,7 @@ invalid setting never blanks the others; the figure compares the batch shapes of
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+import dataclasses
 
 import gradio as gr
 
@@ -22,6 +22,7 @@ from seqdemo.padding import (
     split_text_pairs,
 )
 from seqdemo.plots.padding import plot_batch_shapes
+from seqdemo.ui import fields
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
 from seqdemo.ui.views.elements import error_html
@@ -35,7 +36,7 @@ DEFAULT_CONFIGS = (
     PaddingConfig(max_length=12, truncation="longest_first", stride=4, return_overflowing_tokens=True),
 )
 DEFAULT_SHOWN = 2
-KNOBS = len(fields(PaddingConfig))  # widgets per configuration, in field order
+KNOBS = len(dataclasses.fields(PaddingConfig))  # widgets per configuration, in field order
 EXAMPLE_TEXTS = (
     "The cat sat.\n"
     "Padding makes every sequence in a batch the same length.\n"
@@ -69,7 +70,7 @@ def _as_number(name: str, text: str | None) -> int | None:
 
 def knob_values(config: PaddingConfig) -> tuple[object, ...]:
     """A configuration as its eight widgets hold it (number boxes as text); `parse_config` reads it back."""
-    values = astuple(config)
+    values = dataclasses.astuple(config)
     return (values[0], _as_text(config.max_length), _as_text(config.pad_to_multiple_of), *values[3:])
 
 
@@ -136,7 +137,7 @@ def show_columns(count: int) -> list[gr.Column]:
 
 def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Component]:
     """The eight knobs of one configuration, in PaddingConfig's field order (elem_id sd-pt-<a..d>-<name>)."""
-    values = dict(zip((field.name for field in fields(PaddingConfig)), knob_values(default), strict=True))
+    values = dict(zip((field.name for field in dataclasses.fields(PaddingConfig)), knob_values(default), strict=True))
 
     def knob(
         kind: type[gr.components.Component], name: str, *args: object, **kwargs: object
@@ -145,15 +146,15 @@ def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Co
 
     gr.Markdown(f"### Configuration {label}")
     with gr.Row():
-        padding = knob(gr.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
-        max_length = knob(gr.Textbox, "max_length", placeholder="none", min_width=90)
-        multiple = knob(gr.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
+        padding = knob(fields.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
+        max_length = knob(fields.Textbox, "max_length", placeholder="none", min_width=90)
+        multiple = knob(fields.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
     with gr.Row():
-        padding_side = knob(gr.Radio, "padding_side", list(SIDES), min_width=130)
-        truncation = knob(gr.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
-        truncation_side = knob(gr.Radio, "truncation_side", list(SIDES), min_width=130)
+        padding_side = knob(fields.Radio, "padding_side", list(SIDES), min_width=130)
+        truncation = knob(fields.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
+        truncation_side = knob(fields.Radio, "truncation_side", list(SIDES), min_width=130)
     with gr.Row():
-        stride = knob(gr.Number, "stride", precision=0, min_width=90)
+        stride = knob(fields.Number, "stride", precision=0, min_width=90)
         overflow = knob(gr.Checkbox, "return_overflowing_tokens", min_width=200)
     return [padding, max_length, multiple, padding_side, truncation, truncation_side, stride, overflow]
 
@@ -162,7 +163,7 @@ def build(store: ModelStore) -> None:
     """The tab's widgets and events, inside the current `gr.Tab`."""
     gr.Markdown(INTRO)
     with gr.Row():
-        raw_texts = gr.Textbox(
+        raw_texts = fields.Textbox(
             EXAMPLE_INPUTS[0],
             elem_id="sd-pt-texts",
             lines=4,
@@ -170,7 +171,7 @@ def build(store: ModelStore) -> None:
             info=describe_limits(MAX_TEXTS, MAX_CHARS),
             scale=3,
         )
-        raw_pairs = gr.Textbox(
+        raw_pairs = fields.Textbox(
             EXAMPLE_INPUTS[1],
             elem_id="sd-pt-pairs",
             lines=4,
@@ -179,8 +180,10 @@ def build(store: ModelStore) -> None:
             scale=2,
         )
     with gr.Row():
-        role = gr.Radio(list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role")
-        shown = gr.Slider(
+        role = fields.Radio(
+            list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role"
+        )
+        shown = fields.Slider(
             1,
             len(LABELS),
             value=EXAMPLE_INPUTS[3],
@@ -214,7 +217,7 @@ def build(store: ModelStore) -> None:
         api_name="padding_compare",
         api_description=(
             f"Texts, second texts, tokenizer role, number of configurations, then {KNOBS} values per configuration "
-            f"{', '.join(LABELS)}: {', '.join(field.name for field in fields(PaddingConfig))}."
+            f"{', '.join(LABELS)}: {', '.join(field.name for field in dataclasses.fields(PaddingConfig))}."
         ),
         trigger_mode="always_last",
     )
