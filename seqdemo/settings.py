@@ -17,6 +17,11 @@ MODEL_MODES = ("auto", "hub", "offline")
 # is imported) are per HTTP request, and its retries multiply them (5 backoff retries, 23 s, on a 5xx;
 # 5 resumes, about a minute, on a stalled file), so seqdemo bounds the wait itself and leaves them be.
 HUB_TIMEOUT_S = 10.0
+# Gradio's cache (uploads, and every file the app hands a page) is swept every CACHE_SWEEP_S seconds of files older than
+# CACHE_MAX_AGE_S: an hour is longer than a visit, so a page's download links keep working while it is read, and short
+# enough that a busy Space holds an hour of files, not weeks of them.
+CACHE_MAX_AGE_S = 3600.0
+CACHE_SWEEP_S = 300.0
 
 
 def _truthy(value: str | None) -> bool:
@@ -51,6 +56,8 @@ class Settings:
     `hub_token` (HF_TOKEN) is only for pushing the Space; it is kept out of the repr.
     `hub_timeout_s` (SEQDEMO_HUB_TIMEOUT) is how long a request waits for a load from the Hub.
     `parts_dir` caches the kit's fetched real parts, shared by every kit folder (`kit_dir`).
+    Every `cache_sweep_s` (SEQDEMO_CACHE_SWEEP) seconds, the app's files in Gradio's cache older than
+    `cache_max_age_s` (SEQDEMO_CACHE_MAX_AGE) are deleted.
     """
 
     models: str = "auto"
@@ -62,6 +69,8 @@ class Settings:
     hub_endpoint: str = "https://huggingface.co"
     hub_token: str | None = field(default=None, repr=False)
     hub_timeout_s: float = HUB_TIMEOUT_S
+    cache_max_age_s: float = CACHE_MAX_AGE_S
+    cache_sweep_s: float = CACHE_SWEEP_S
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -82,6 +91,8 @@ class Settings:
             hub_endpoint=(env.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             hub_token=env.get("HF_TOKEN") or None,
             hub_timeout_s=_seconds(env, "SEQDEMO_HUB_TIMEOUT", HUB_TIMEOUT_S),
+            cache_max_age_s=_seconds(env, "SEQDEMO_CACHE_MAX_AGE", CACHE_MAX_AGE_S),
+            cache_sweep_s=_seconds(env, "SEQDEMO_CACHE_SWEEP", CACHE_SWEEP_S),
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
 

@@ -16,6 +16,7 @@ from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -52,7 +53,8 @@ def open_from_url(query_params: Mapping[str, str]) -> tuple[str, bool]:
 def build_app(store: ModelStore | None = None) -> gr.Blocks:
     """The whole app as a `gr.Blocks`, not yet launched."""
     store = store or default_store()
-    with gr.Blocks(title="seqdemo — sequences in transformers") as demo:
+    retention = (store.settings.cache_sweep_s, store.settings.cache_max_age_s)
+    with gr.Blocks(title="seqdemo — sequences in transformers", delete_cache=retention) as demo:
         title = gr.Markdown(TITLE, elem_id="sd-title")
         gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
         with gr.Tabs() as tabs:
@@ -69,9 +71,14 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
 
 
 def launch_options() -> dict[str, object]:
-    """Arguments for `Blocks.launch` that belong to the look of the app: the theme, the palette, the CSS files."""
+    """Arguments for `Blocks.launch`: the look of the app (theme, palette, CSS files) and the largest upload."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(font=fonts, font_mono=mono)
-    return {"css": css_variables(), "css_paths": sorted(UI_DIR.glob("*.css")), "theme": theme}
+    return {
+        "css": css_variables(),
+        "css_paths": sorted(UI_DIR.glob("*.css")),
+        "theme": theme,
+        "max_file_size": MAX_UPLOAD_BYTES,  # refused by the server while it arrives, before it is stored
+    }
