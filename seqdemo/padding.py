@@ -226,7 +226,7 @@ def split_text_pairs(
     texts = split_texts(raw_texts, max_texts=max_texts, max_chars=max_chars)
     if not (raw_pairs or "").strip():
         return texts, None
-    pairs = split_texts(raw_pairs, max_texts=max_texts, max_chars=max_chars)
+    pairs = split_texts(raw_pairs, max_texts=max_texts, max_chars=max_chars, field="Second texts")
     if len(pairs) != len(texts):
         raise InputError(
             f"{plural(len(texts), 'text')} but {plural(len(pairs), 'second text')}: give one second text per line, "

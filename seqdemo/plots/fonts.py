@@ -16,24 +16,42 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-# In order of preference; the Debian packages that install them are listed in packages.txt and .ci/run.
-SANS = (
-    "DejaVu Sans",  # fonts-dejavu-core: Latin, Greek, Cyrillic (matplotlib ships it too)
-    "Noto Sans CJK JP",  # fonts-noto-cjk: Chinese, Japanese, Korean
-    "Noto Sans Arabic",  # fonts-noto-core, like the three below
-    "Noto Sans Hebrew",
-    "Noto Sans Devanagari",
-    "Noto Sans Thai",
-    "Noto Sans",
-    "Symbola",  # fonts-symbola: monochrome emoji and symbols
-)
-MONO = ("DejaVu Sans Mono", "Noto Sans Mono CJK JP", *SANS[1:])  # token labels: fixed width where it can be
+# In order of preference, each with the Debian package that installs it (packages.txt installs them on the Space).
+FAMILIES = {
+    "DejaVu Sans": None,  # Latin, Greek, Cyrillic: shipped with matplotlib
+    "Noto Sans CJK JP": "fonts-noto-cjk",  # Chinese, Japanese, Korean
+    "Noto Sans Arabic": "fonts-noto-core",
+    "Noto Sans Hebrew": "fonts-noto-core",
+    "Noto Sans Devanagari": "fonts-noto-core",
+    "Noto Sans Thai": "fonts-noto-core",
+    "Noto Sans": "fonts-noto-core",
+    "Symbola": "fonts-symbola",  # monochrome emoji and symbols
+}
+SANS = tuple(FAMILIES)
+FONT_PACKAGES = frozenset(package for package in FAMILIES.values() if package)
+MONO = ("DejaVu Sans Mono", "Noto Sans Mono CJK JP", *SANS[1:])  # token labels: fixed width where they can be
+
+
+def _known_families() -> set[str]:
+    return {entry.name for entry in font_manager.fontManager.ttflist}
 
 
 @cache
 def installed(families: tuple[str, ...]) -> tuple[str, ...]:
-    """The families of `families` matplotlib can find, in order (asking for a missing one logs a warning per text)."""
-    available = {entry.name for entry in font_manager.fontManager.ttflist}
+    """The families of `families` matplotlib can find, in order (asking for a missing one logs a warning per text).
+
+    matplotlib lists the system's fonts once and caches the list, so fonts installed after that (the
+    packages above, on a machine that ran matplotlib before) are added here when one is missing.
+    """
+    if not set(families) <= _known_families():
+        listed = {entry.fname for entry in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in listed:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: not a font to use
+                    continue
+    available = _known_families()
     return tuple(family for family in families if family in available)
 
 
