@@ -41,8 +41,9 @@ class Skipped:
     def sentence(self) -> str:
         """ "Skipped 2 rows without text in `review`: rows 4, 9."."""
         shown = ", ".join(str(row) for row in self.rows[:MAX_LISTED_ROWS])
-        more = f" and {plural(len(self.rows) - MAX_LISTED_ROWS, 'more')}" if len(self.rows) > MAX_LISTED_ROWS else ""
-        return f"Skipped {plural(len(self.rows), self.unit)} {self.reason}: {self.unit}s {shown}{more}."
+        more = f" and {len(self.rows) - MAX_LISTED_ROWS:,} more" if len(self.rows) > MAX_LISTED_ROWS else ""
+        units = self.unit if len(self.rows) == 1 else f"{self.unit}s"
+        return f"Skipped {plural(len(self.rows), self.unit)} {self.reason}: {units} {shown}{more}."
 
 
 @dataclass(frozen=True)
