@@ -61,7 +61,8 @@ def test_the_lengths_handler_draws_math_like_text_without_an_error(store):
 @pytest.mark.parametrize("role", ["bert", "longformer"])
 def test_dollar_tokens_on_the_attention_axes_are_dollar_signs(store, role):
     maps = extract_attention(store.model(role, attn_implementation="eager"), store.tokenizer(role), DOLLARS)
-    tokens = [token for token, real in zip(maps.tokens[1], maps.attention_mask[1], strict=True) if real and "$" in token]
+    real = zip(maps.tokens[1], maps.attention_mask[1], strict=True)
+    tokens = [token for token, is_real in real if is_real and "$" in token]
     assert tokens, "the tokenizer kept no token with a dollar sign"
     view = choose_view(maps, example=2, layer=1, head=None, start=0, size=64, query=1)
     assert_shown_literally(plot_attention_heatmap(maps, view), tokens)

@@ -104,8 +104,8 @@ def test_limits_on_size_and_rows_are_enforced():
     ("data", "header", "column", "texts"),
     [
         # The issue's file: no header, so "hello world" is a text, not a column name.
-        (b"hello world,1\nsecond text,2\nthird one,3\n", False, "column 1", ("hello world", "second text", "third one")),
-        (b"id,review\n1,great film\n2,\"bad, boring film\"\n", True, "review", ("great film", "bad, boring film")),
+        (b"hello world,1\nsecond text,2\nthird,3\n", False, "column 1", ("hello world", "second text", "third")),
+        (b'id,review\n1,great film\n2,"bad, boring film"\n', True, "review", ("great film", "bad, boring film")),
         (b"review\ngreat film\nbad film\n", True, "review", ("great film", "bad film")),
         (b"great film\nbad, boring film\n", False, "column 1", ("great film", "bad")),  # a comma starts a new cell
         (b"text\nhello\nworld\n", True, "text", ("hello", "world")),
