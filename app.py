@@ -1,8 +1,8 @@
 """seqdemo: run `python app.py` and open the address it prints."""
 
-from seqdemo.ui import build_app, launch_options
+from seqdemo.ui import build_app, launch
 
 demo = build_app()
 
 if __name__ == "__main__":
-    demo.launch(**launch_options())
+    launch(demo)

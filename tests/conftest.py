@@ -42,6 +42,22 @@ def store() -> ModelStore:
 
 
 @pytest.fixture(scope="session")
+def real_kit(store):
+    """The kit's description, for tests that need its fetched parts (MiniLM, GPT-2's BPE).
+
+    On the fallback kit (no package index was reached) they are skipped, except in CI (`CI=true`),
+    where the real kit is a promise and its absence fails them.
+    """
+    description = store.kit_description()
+    if not description.real:
+        message = f"the offline kit is the fallback one ({description.summary}): the package index was not reached"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"CI runs on the real offline kit, but {message}")
+        pytest.skip(message)
+    return description
+
+
+@pytest.fixture(scope="session")
 def bert_tokenizer(store):
     return store.tokenizer("bert")
 
@@ -83,10 +99,10 @@ def endpoint(demo):
 @pytest.fixture(scope="session")
 def app_url(demo):
     """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
-    from seqdemo.ui import launch_options
+    from seqdemo.ui import launch
 
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

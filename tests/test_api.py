@@ -202,6 +202,27 @@ def test_throughput_returns_outputs_equal_to_fixed_padding(client):
     assert len(deltas) == 5 and max(deltas) < 1e-4
 
 
+@checks("/count_tokens")
+def test_the_token_count_tool_answers_in_numbers(client, bert_tokenizer):
+    answer = client.predict("\n".join(TEXTS), "bert", True, api_name="/count_tokens")
+    assert [row["tokens"]["bert"] for row in answer["texts"]] == [len(bert_tokenizer(t)["input_ids"]) for t in TEXTS]
+
+
+@checks("/pad_batch")
+def test_the_padding_tool_reports_the_padded_shape(client, roberta_tokenizer):
+    answer = client.predict(
+        "\n".join(TEXTS), "roberta", "longest", None, "right", "do_not_truncate", api_name="/pad_batch"
+    )
+    longest = max(len(roberta_tokenizer(t)["input_ids"]) for t in TEXTS)
+    assert answer["shape"] == [len(TEXTS), longest]
+
+
+@checks("/plan_batching")
+def test_the_batching_tool_recommends_a_max_length(client):
+    answer = client.predict("\n".join(TEXTS), "roberta", 4, 256, 64, api_name="/plan_batching")
+    assert answer["recommended_max_length"] % 8 == 0 and answer["strategies"]["fixed"]["padded_tokens"] == 128
+
+
 def test_every_public_endpoint_is_checked(client):
     public = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert public - CHECKED - set(ALIASES) == set()

@@ -13,14 +13,14 @@ import re
 import pytest
 from gradio_http import raw_call
 
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 
 pytestmark = pytest.mark.e2e
 
 gradio_client = pytest.importorskip("gradio_client")
 
-NUMBERS = (fields.Number, fields.Slider)
-CHOICES = (fields.Dropdown, fields.Radio, fields.CheckboxGroup)
+NUMBERS = (widgets.Number, widgets.Slider)
+CHOICES = (widgets.Dropdown, widgets.Radio, widgets.CheckboxGroup)
 TEXT_ENDPOINTS = (
     "/measure_lengths",
     "/padding_compare",
@@ -64,7 +64,7 @@ def out_of_range(component) -> object:
     """A value `component` must refuse: below its minimum (or not a number), or not one of its choices."""
     if isinstance(component, NUMBERS):
         return component.minimum - 1 if component.minimum is not None else "abc"
-    return ["no such choice"] if isinstance(component, fields.CheckboxGroup) else "no such choice"
+    return ["no such choice"] if isinstance(component, widgets.CheckboxGroup) else "no such choice"
 
 
 def bad_values(events) -> list[tuple[str, int, str]]:
@@ -73,7 +73,7 @@ def bad_values(events) -> list[tuple[str, int, str]]:
     for api_name, inputs in sorted(events.items()):
         for index, component in enumerate(inputs):
             if isinstance(component, NUMBERS + CHOICES) and not getattr(component, "allow_custom_value", False):
-                cases.append((api_name, index, fields.field_name(component)))
+                cases.append((api_name, index, widgets.field_name(component)))
     return cases
 
 
@@ -103,7 +103,7 @@ def test_every_text_field_of_the_nine_text_endpoints_refuses_a_lone_surrogate(
     answers = {}
     for api_name in TEXT_ENDPOINTS:
         for index, component in enumerate(events[api_name]):
-            if isinstance(component, fields.Textbox):
+            if isinstance(component, widgets.Textbox):
                 data = defaults(api, api_name)
                 data[index] = SURROGATE
                 answers[(api_name, component.label)] = raw_call(app_url, api_name, data)

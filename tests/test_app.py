@@ -168,3 +168,26 @@ def test_a_gr_error_raised_by_a_handler_passes_through_unchanged():
 
     with pytest.raises(gr.Error, match="Already a message for the user."):
         handler()
+
+
+def test_each_lesson_has_its_own_page_that_is_not_in_a_navbar(demo):
+    pages = {path: in_navbar for path, _, in_navbar in demo.pages}
+    assert {tab_id for tab_id, _, _ in TABS} <= set(pages)
+    assert not any(in_navbar for path, in_navbar in pages.items() if path)
+
+
+def test_the_public_api_is_the_tabbed_apps_and_the_lesson_pages_events_are_private(demo):
+    public = [event for event in demo.fns.values() if event.api_visibility == "public"]
+    assert public and {event.page for event in public} == {""}
+    names = {event.api_name for event in public}
+    for tab_id, _, _ in TABS:
+        on_page = [event for event in demo.fns.values() if event.page == tab_id]
+        assert on_page and all(event.api_visibility == "private" for event in on_page)
+        assert not names & {event.api_name for event in on_page}
+
+
+def test_a_lesson_on_two_pages_computes_its_worked_example_once(demo):
+    examples = [event for event in demo.fns.values() if event.api_name.startswith("measure_lengths_example")]
+    home, lesson = sorted(examples, key=lambda event: event.page)
+    assert (home.page, lesson.page) == ("", "lengths")
+    assert home.fn(None) is lesson.fn(None)  # one computed value, served to both pages

@@ -25,7 +25,7 @@ from seqdemo.device import pick_device
 from seqdemo.errors import ModelLoadError
 from seqdemo.models import ROLES, ModelStore, decide_source
 from seqdemo.settings import Settings, checkpoint_env_var
-from seqdemo.ui import build_app, header_markdown, launch_options
+from seqdemo.ui import build_app, header_markdown, launch
 
 pytestmark = pytest.mark.e2e
 
@@ -194,7 +194,7 @@ def test_the_app_keeps_serving_other_tabs_when_the_hub_fails(fault, kit_hub, mon
     app_error = pytest.importorskip("gradio_client.exceptions").AppError
     hub = hub_store(hub_settings(kit_hub, monkeypatch, hf_home, SEQDEMO_HUB_TIMEOUT="3"))
     demo = build_app(hub)
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_options())
+    launch(demo, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:
         client = gradio_client.Client(demo.local_url, verbose=False)
         lengths = ("\n".join(TEXTS), ["bert", "roberta"], True)

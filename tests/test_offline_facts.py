@@ -1,13 +1,11 @@
 """The real offline kit against published facts: bert-base-uncased's and GPT-2's ids, RoBERTa's tokens, a trained BERT.
 
-These need the kit's fetched parts. Where the package index could not be reached the kit is
-the fallback one and they are skipped, except in CI (`CI=true`), where the real kit is a
-promise and its absence fails them.
+These need the kit's fetched parts (the `real_kit` fixture): where the package index could not
+be reached the kit is the fallback one and they are skipped, except in CI (`CI=true`), where the
+real kit is a promise and its absence fails them.
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -24,17 +22,6 @@ from seqdemo.settings import Settings
 # tiktoken's own pattern for its "gpt2" encoding (tiktoken_ext/openai_public.py)
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 RARE_WORD_SENTENCE = "Hello world, antidisestablishmentarianism is a rare word. Emoji 🙂 and Москва too."
-
-
-@pytest.fixture(scope="module")
-def real_kit(store):
-    description = store.kit_description()
-    if not description.real:
-        message = f"the offline kit is the fallback one ({description.summary}): the package index was not reached"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"CI runs on the real offline kit, but {message}")
-        pytest.skip(message)
-    return description
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,21 @@ FLAG = Shades(fill="#f59e0b", tint="#fffbeb", ink="#9a3412", line="#fde68a")  # 
 SERIES_COLORS = ("#f59e0b", "#3b82f6", "#10b981", "#8b5cf6", "#ef4444")
 PROOF_RUN_COLORS = {"masked": "#3b82f6", "unmasked": "#f97316", "plain_mean": "#a855f7"}
 LABEL_COLORS = ("#e11d48", "#16a34a", "#2563eb", "#d97706", "#7c3aed", "#0891b2")
+# Attention heads, one colour each (cycled past twelve): the pointing view draws every head at once in these.
+HEAD_COLORS = (
+    "#2563eb",
+    "#dc2626",
+    "#16a34a",
+    "#9333ea",
+    "#ea580c",
+    "#0891b2",
+    "#db2777",
+    "#65a30d",
+    "#7c3aed",
+    "#ca8a04",
+    "#0d9488",
+    "#4b5563",
+)
 STRATEGY_COLORS = {  # the long-document strategies
     "head": "#2563eb",
     "tail": "#ea580c",

@@ -1,13 +1,16 @@
-"""The Gradio app: a header saying what runs the models, then one tab per lesson.
+"""The Gradio app: a header saying what runs the models, then one tab per lesson; and each lesson on its own page.
 
-Each tab lives in its own module with a `build(store)` that creates its widgets inside the
-current `gr.Tab` and wires them to module-level handlers (`ui.components`); this module only
-orders the tabs and makes each reachable as `?tab=<id>`.
+Each tab lives in its own module with a `build(store)` that creates its widgets and wires them to
+module-level handlers (`ui.components`). This module orders the tabs at `/` (`?tab=<id>` opens one) and
+builds every lesson a second time at `/<id>`, alone, for iframes and `<gradio-app>`. Gradio suffixes an
+api_name that is taken, so the lesson pages' events, built second, are made private: the public API
+stays the tabbed app's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import gradio as gr
@@ -16,6 +19,8 @@ from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
+from seqdemo.ui.web_component import serve_lesson_configs
 from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
@@ -46,15 +51,20 @@ def open_from_url(query_params: Mapping[str, str]) -> tuple[str, bool]:
     """
     ids = [tab_id for tab_id, _, _ in TABS]
     wanted = (query_params.get("tab") or "").strip().lower()
-    embed = (query_params.get("embed") or "").strip().lower() in EMBED_VALUES
-    return (wanted if wanted in ids else ids[0]), not embed
+    return (wanted if wanted in ids else ids[0]), not is_embedded(query_params)
+
+
+def is_embedded(query_params: Mapping[str, str]) -> bool:
+    """`?embed=1`: the compact mode for iframes."""
+    return (query_params.get("embed") or "").strip().lower() in EMBED_VALUES
 
 
 def build_app(store: ModelStore | None = None) -> gr.Blocks:
-    """The whole app as a `gr.Blocks`, not yet launched."""
+    """The whole app as a `gr.Blocks`, not yet launched: the tabbed app at `/`, each lesson alone at `/<id>`."""
     store = store or default_store()
     retention = (store.settings.cache_sweep_s, store.settings.cache_max_age_s)
     with gr.Blocks(title="seqdemo — sequences in transformers", delete_cache=retention) as demo:
+        gr.Navbar(visible="hidden")  # the tabs are the navigation; the lesson pages are for embedding
         title = gr.Markdown(TITLE, elem_id="sd-title")
         gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
         with gr.Tabs() as tabs:
@@ -67,11 +77,35 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
             return gr.Tabs(selected=selected), gr.Markdown(visible=show_title)
 
         demo.load(apply_url, None, [tabs, title], api_visibility="private", show_progress="hidden")
+        publish_agent_tools(store)
+    for tab_id, tab_title, build in TABS:
+        with demo.route(tab_title, tab_id, show_in_navbar=False):
+            build_lesson_page(tab_id, tab_title, build, store)
+        for event in demo.fns.values():
+            if event.page == tab_id:
+                event.api_visibility = "private"
     return demo
 
 
+def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore], None], store: ModelStore) -> None:
+    """One lesson alone: its title and a link to all six (both hidden with `?embed=1`), the header, the lesson."""
+    gr.Navbar(visible="hidden")
+    title = gr.Markdown(f"## seqdemo · {tab_title.split(' · ', 1)[-1]}", elem_id="sd-title")
+    gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
+    others = gr.Markdown(f"[All six lessons, in tabs](./?tab={tab_id})", elem_id="sd-all-lessons")
+    with gr.Column(elem_id=f"sd-lesson-{tab_id}", elem_classes="sd-lesson"):
+        build(store)
+
+    def apply_url(request: gr.Request) -> tuple[gr.Markdown, gr.Markdown]:
+        shown = not is_embedded(dict(request.query_params) if request else {})
+        return gr.Markdown(visible=shown), gr.Markdown(visible=shown)
+
+    gr.on(None, apply_url, None, [title, others], api_visibility="private", show_progress="hidden")
+
+
 def launch_options() -> dict[str, object]:
-    """Arguments for `Blocks.launch`: the look of the app (theme, palette, CSS files) and the largest upload."""
+    """Arguments for `Blocks.launch` that belong to the app: the theme, the palette, the CSS files, the MCP server,
+    and the largest upload."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -81,4 +115,21 @@ def launch_options() -> dict[str, object]:
         "css_paths": sorted(UI_DIR.glob("*.css")),
         "theme": theme,
         "max_file_size": MAX_UPLOAD_BYTES,  # refused by the server while it arrives, before it is stored
+        "mcp_server": True,
     }
+
+
+def launch(demo: gr.Blocks, **options: object) -> None:
+    """Launch `demo` with `launch_options` (and `options` on top), its MCP server left the agent tools alone,
+    and every lesson page's config served for `<gradio-app>` (`ui.web_component`).
+
+    Blocks until the server stops, unless `prevent_thread_lock=True`.
+    """
+    keep_running = not options.pop("prevent_thread_lock", False)
+    with warnings.catch_warnings():  # about an endpoint with a gr.State input, which keep_only_agent_tools drops
+        warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
+        demo.launch(**{**launch_options(), **options, "prevent_thread_lock": True})
+    keep_only_agent_tools(demo)
+    serve_lesson_configs(demo)
+    if keep_running:
+        demo.block_thread()

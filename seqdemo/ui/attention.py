@@ -3,13 +3,15 @@
 The model runs once per batch with `attention_mask` and once without (a small cache per store keeps
 both), so moving through texts, layers, heads and token windows only redraws. Views draw at most
 `MAX_VIEW_TOKENS` tokens per axis and label at most `MAX_TICK_LABELS` of them; notes are drawn by
-`ui.views.attention`.
+`ui.views.attention`. Beside the heatmap, a view to point at tokens: its weights travel once per
+render and the browser draws any layer and head from them (`attention_pointer.js`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -18,6 +20,7 @@ from seqdemo.attention import (
     MAX_LENGTH,
     MAX_VIEW_TOKENS,
     AttentionMaps,
+    AttentionView,
     choose_view,
     extract_attention,
     padding_mass,
@@ -26,10 +29,11 @@ from seqdemo.inputs import split_texts
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.padding import SIDES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
-from seqdemo.ui.views.attention import notes_html
+from seqdemo.ui.links import LessonLink
+from seqdemo.ui.views.attention import MAX_POINTER_TOKENS, notes_html, pointer_payload
 
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
 EXAMPLE_TEXTS = (
@@ -58,6 +62,15 @@ the keys (columns); each real row sums to 1. Text 1 is padded to the length of t
 spend attention on pads. Switch to **Longformer**: each token sees only a band of neighbours
 (`attention_window`) plus the global tokens, whose rows and columns span the whole sequence.
 """
+
+POINTER_JS = (Path(__file__).parent / "attention_pointer.js").read_text(encoding="utf-8")
+POINTER_NOTE = (
+    "**Point at a token.** Hover, focus or tap a query token (left) to see its attention to every key (right), "
+    "as numbers and as lines and shading scaled to the row's largest weight. Pick the layer and head, or every "
+    f"head at once in its colour, right here, without recomputing. It carries {MAX_POINTER_TOKENS} tokens of one "
+    "text from *First token* (every layer and head; weights rounded to 1/255). Padded keys are dashed boxes; for "
+    "Longformer, keys outside a query's band are struck through and global tokens are outlined."
+)
 
 MapsFor = Callable[[str, tuple[str, ...], str, tuple[str, ...], bool], AttentionMaps]
 
@@ -109,19 +122,22 @@ def show_attention(
     if None in (example, layer, head, start, query):
         return tuple(gr.skip() for _ in range(HANDLER_OUTPUTS))
     maps_for = maps_for or store_extraction(store)
-    texts = tuple(split_texts(raw_texts, max_texts=MAX_TEXTS))
-    chosen = tuple((global_tokens or "").split()) if role == "longformer" else ()
-    maps = maps_for(role, texts, padding_side, chosen, bool(use_attention_mask))
-    masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
-    view = choose_view(
-        maps,
-        example=int(example),
-        layer=int(layer),
-        head=int(head) or None,
-        start=int(start),
-        size=int(size),
-        query=int(query),
+    maps, view = _maps_and_view(
+        maps_for,
+        raw_texts,
+        role,
+        padding_side,
+        global_tokens,
+        use_attention_mask,
+        example,
+        layer,
+        head,
+        start,
+        size,
+        query,
     )
+    texts, chosen = maps_key(raw_texts, role, global_tokens)
+    masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
     heatmap = save_figure(plot_attention_heatmap(maps, view), "attention-heatmap")
     row = save_figure(plot_token_row(maps, view), "attention-token-row")
     overview = save_figure(plot_layers_heads(maps, view), "attention-layers-heads")
@@ -140,6 +156,49 @@ def show_attention(
         notes_html(maps, view, *masses, offline=store.source.mode == "offline"),
         ranges,
     )
+
+
+def maps_key(raw_texts: str | None, role: str, global_tokens: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The texts and global tokens as `maps_for` takes them (global tokens for Longformer only)."""
+    texts = tuple(split_texts(raw_texts, max_texts=MAX_TEXTS))
+    return texts, tuple((global_tokens or "").split()) if role == "longformer" else ()
+
+
+def _maps_and_view(
+    maps_for: MapsFor,
+    raw_texts: str | None,
+    role: str,
+    padding_side: str,
+    global_tokens: str | None,
+    use_attention_mask: bool,
+    *numbers: float,
+) -> tuple[AttentionMaps, AttentionView]:
+    """The batch's attention maps and the view the numbers (text, layer, head, first token, size, query) choose."""
+    texts, chosen = maps_key(raw_texts, role, global_tokens)
+    maps = maps_for(role, texts, padding_side, chosen, bool(use_attention_mask))
+    example, layer, head, start, size, query = (int(number) for number in numbers)
+    view = choose_view(maps, example=example, layer=layer, head=head or None, start=start, size=size, query=query)
+    return maps, view
+
+
+@user_errors("preparing the pointing view")
+def show_pointer(
+    raw_texts: str | None,
+    role: str,
+    padding_side: str,
+    global_tokens: str | None,
+    use_attention_mask: bool,
+    *numbers: float | None,
+    store: ModelStore,
+    maps_for: MapsFor | None = None,
+) -> str | dict:
+    """The pointing view's data (`pointer_payload`) for `show_attention`'s inputs; skipped while a number is empty."""
+    if None in numbers:
+        return gr.skip()
+    maps, view = _maps_and_view(
+        maps_for or store_extraction(store), raw_texts, role, padding_side, global_tokens, use_attention_mask, *numbers
+    )
+    return pointer_payload(maps, view)
 
 
 def show_ranges(ranges: tuple[str, ...] | None) -> tuple:
@@ -161,7 +220,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = fields.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE["texts"],
                 lines=4,
                 max_lines=12,
@@ -169,12 +228,12 @@ def build(store: ModelStore) -> None:
                 info=f"Up to {MAX_TEXTS} texts; at most {MAX_LENGTH} tokens each (longer ones are truncated).",
             )
         with gr.Column(scale=2, min_width=280):
-            role = fields.Radio(
+            role = widgets.Radio(
                 choices=[(ROLES[name].summary, name) for name in ENCODER_ROLES], value=EXAMPLE["role"], label="Model"
             )
-            padding_side = fields.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
+            padding_side = widgets.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
             use_mask = gr.Checkbox(value=EXAMPLE["use_attention_mask"], label="Pass attention_mask to the model")
-            global_tokens = fields.Textbox(
+            global_tokens = widgets.Textbox(
                 value=EXAMPLE["global_tokens"],
                 label="Global tokens (global_attention_mask)",
                 info="Space-separated, as the labels show them without ␣: e.g. <s> what does",
@@ -182,27 +241,55 @@ def build(store: ModelStore) -> None:
             )
             run = gr.Button("Compute attention", variant="primary")
     with gr.Row():
-        example = fields.Number(DEFAULT_VIEW["example"], label="Text", precision=0, minimum=1, min_width=90)
-        layer = fields.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, minimum=1, min_width=90)
-        head = fields.Number(DEFAULT_VIEW["head"], label="Head", precision=0, minimum=0, min_width=90)
-        start = fields.Number(DEFAULT_VIEW["start"], label="First token", precision=0, minimum=0, min_width=90)
-        size = fields.Slider(
+        example = widgets.Number(DEFAULT_VIEW["example"], label="Text", precision=0, minimum=1, min_width=90)
+        layer = widgets.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, minimum=1, min_width=90)
+        head = widgets.Number(DEFAULT_VIEW["head"], label="Head", precision=0, minimum=0, min_width=90)
+        start = widgets.Number(DEFAULT_VIEW["start"], label="First token", precision=0, minimum=0, min_width=90)
+        size = widgets.Slider(
             8, MAX_VIEW_TOKENS, DEFAULT_VIEW["size"], step=8, label="Tokens per axis", min_width=240, scale=2
         )
-        query = fields.Number(
+        query = widgets.Number(
             DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, minimum=0, min_width=90
         )
+    fields = {
+        "texts": texts,
+        "model": role,
+        "padding_side": padding_side,
+        "global_tokens": global_tokens,
+        "attention_mask": use_mask,
+        "text": example,
+        "layer": layer,
+        "head": head,
+        "first_token": start,
+        "tokens": size,
+        "query": query,
+    }
+    link = LessonLink("attention", fields)
     notes = gr.HTML()
     with gr.Row(equal_height=False):
         heatmap = gr.Image(
             label="Attention heatmap", show_label=False, type="filepath", interactive=False, format="png", scale=3
         )
+        with gr.Column(scale=2, min_width=460):
+            gr.Markdown(POINTER_NOTE, elem_classes="sd-pointer-legend")
+            pointer = gr.HTML(
+                html_template='<div class="sd-pointer"></div>',
+                js_on_load=POINTER_JS,
+                elem_id="sd-pointer",
+                elem_classes="sd-pointer-view",
+            )
+    with gr.Row(equal_height=False):
         overview = gr.Image(
             label="Every layer × head", show_label=False, type="filepath", interactive=False, format="png", scale=2
         )
-    token_row = gr.Image(
-        label="Where does the query token look?", show_label=False, type="filepath", interactive=False, format="png"
-    )
+        token_row = gr.Image(
+            label="Where does the query token look?",
+            show_label=False,
+            type="filepath",
+            interactive=False,
+            format="png",
+            scale=3,
+        )
     downloads = gr.File(label="Download the figures (PNG, SVG)", file_count="multiple", interactive=False)
 
     view_ranges = gr.State()
@@ -224,6 +311,8 @@ def build(store: ModelStore) -> None:
     gr.on(triggers, handler, inputs, outputs, api_name="attention_maps", trigger_mode="always_last").success(
         show_ranges, view_ranges, view_numbers, api_name="attention_view_ranges", show_progress="hidden"
     )
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example").success(
+    # Whatever drew the heatmap (a change, the worked example, a link), the pointing view follows it.
+    heatmap.change(bind(show_pointer, store), inputs, pointer, api_visibility="private", show_progress="hidden")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example", link=link).success(
         show_ranges, view_ranges, view_numbers, api_name="attention_example_ranges", show_progress="hidden"
     )

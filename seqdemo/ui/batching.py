@@ -24,9 +24,10 @@ from seqdemo.request_budget import (
     check_work,
     describe_seconds,
 )
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.uploaded import refused_uploads_deleted
 from seqdemo.ui.views.batching import PLAN_COLUMNS, advice_markdown, plans_table, runs_table
 from seqdemo.uploads import MAX_ROWS, describe_upload_limits, read_texts
@@ -154,28 +155,30 @@ def build(store: ModelStore) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = fields.Textbox(value=EXAMPLE_INPUTS[0], label="Texts, one per line", lines=9, max_lines=9)
+            texts = widgets.Textbox(value=EXAMPLE_INPUTS[0], label="Texts, one per line", lines=9, max_lines=9)
         with gr.Column(scale=2):
             upload = gr.File(label="…or upload a file", file_types=[".txt", ".csv", ".jsonl"], height=120)
-            column = fields.Dropdown(label="Column / field with the text", visible=False, allow_custom_value=True)
+            column = widgets.Dropdown(label="Column / field with the text", visible=False, allow_custom_value=True)
             upload_note = gr.Markdown(
                 f"One text per line in .txt; pick the column of a .csv or field of a .jsonl. "
                 f"{describe_upload_limits()}",
                 elem_classes="sd-note",
             )
     with gr.Row(equal_height=True):
-        role = fields.Dropdown(
+        role = widgets.Dropdown(
             [(f"{name} — {ROLES[name].summary}", name) for name in ENCODER_ROLES],
             value=EXAMPLE_INPUTS[1],
             label="Tokenizer (model role)",
             scale=3,
         )
-        batch_size = fields.Number(
+        batch_size = widgets.Number(
             EXAMPLE_INPUTS[2], label="batch_size (rows)", precision=0, minimum=1, maximum=1024, scale=1
         )
-        max_tokens = fields.Number(EXAMPLE_INPUTS[3], label="max_tokens (budget)", precision=0, minimum=1, scale=1)
-        max_length = fields.Number(EXAMPLE_INPUTS[4], label="max_length", precision=0, minimum=1, scale=1)
+        max_tokens = widgets.Number(EXAMPLE_INPUTS[3], label="max_tokens (budget)", precision=0, minimum=1, scale=1)
+        max_length = widgets.Number(EXAMPLE_INPUTS[4], label="max_length", precision=0, minimum=1, scale=1)
         run = gr.Button("Compare strategies", variant="primary", scale=2)
+    fields = {"texts": texts, "tokenizer": role, "batch_size": batch_size, "max_tokens": max_tokens}
+    link = LessonLink("batching", {**fields, "max_length": max_length})
     advice = gr.Markdown(elem_classes="sd-batching-advice")
     table = gr.Dataframe(
         headers=list(PLAN_COLUMNS),
@@ -219,4 +222,4 @@ def build(store: ModelStore) -> None:
     role.input(bind(model_max_length, store), role, max_length, api_name="batching_model_max_length")
     speed = [speed_note, speed_table, speed_plot, speed_downloads, speed_files]
     measure.click(bind(throughput, store), settings, speed, api_name="batching_throughput")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="batching_compare_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="batching_compare_example", link=link)

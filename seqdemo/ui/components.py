@@ -13,14 +13,19 @@ import functools
 import inspect
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import gradio as gr
+from gradio.context import get_blocks_context
 from gradio.events import Dependency
 
 from seqdemo.errors import InputError, ModelLoadError
 from seqdemo.models import ModelStore
+
+if TYPE_CHECKING:
+    from seqdemo.ui.links import LessonLink
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -131,6 +136,18 @@ class WorkedExample:
         return replay
 
 
+# One WorkedExample per app and api_name: a lesson shown on two pages (tabbed app, its own page) computes it once.
+_EXAMPLES: weakref.WeakKeyDictionary[gr.Blocks, dict[str, WorkedExample]] = weakref.WeakKeyDictionary()
+
+
+def _worked_example(handler: Callable[..., Any], inputs: Sequence[Any], api_name: str) -> WorkedExample:
+    app = get_blocks_context().root_block
+    examples = _EXAMPLES.setdefault(app, {})
+    if api_name not in examples:
+        examples[api_name] = WorkedExample(handler, inputs)
+    return examples[api_name]
+
+
 def on_page_load(
     handler: Callable[..., Any],
     inputs: Sequence[Any],
@@ -138,13 +155,20 @@ def on_page_load(
     *,
     api_name: str,
     after: Dependency | None = None,
+    link: LessonLink | None = None,
 ) -> Dependency:
     """Run the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
 
-    It is a `WorkedExample`: computed on first use, then served from memory. Its event takes no
-    inputs (the example's are fixed) and is public as `api_name`. Returns the event, to chain on.
+    It is a `WorkedExample`: computed on first use, then served from memory, and shared by every page
+    of the app that shows the lesson under the same `api_name`. Its event takes no inputs (the
+    example's are fixed) and is public as `api_name`. With a `link`, a page opened by a link to this
+    lesson shows `handler` run on the link's inputs instead (`LessonLink.open_on_load`). Returns the
+    event, to chain on.
     """
-    example = WorkedExample(handler, inputs).serve()
+    example = _worked_example(handler, inputs, api_name).serve()
+    if link is not None:
+        link.open_on_load(handler, outputs)
+        example = link.unless_opened(example, len(outputs))
     if after is None:
         return gr.on(None, example, outputs=list(outputs), api_name=api_name, show_progress="minimal")
     return after.success(example, outputs=list(outputs), api_name=api_name, show_progress="minimal")

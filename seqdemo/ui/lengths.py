@@ -14,9 +14,10 @@ from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.lengths import chips_html, summary_html, texts_html
 
 EXAMPLE_TEXTS = (
@@ -61,17 +62,18 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = fields.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE_INPUTS[0], lines=6, max_lines=16, label="Texts, one per line", info=describe_limits()
             )
         with gr.Column(scale=1, min_width=260):
-            roles = fields.CheckboxGroup(
+            roles = widgets.CheckboxGroup(
                 choices=[(ROLES[role].summary, role) for role in ENCODER_ROLES],
                 value=list(EXAMPLE_INPUTS[1]),
                 label="Tokenizers",
             )
             count_special = gr.Checkbox(value=EXAMPLE_INPUTS[2], label="Count special tokens ([CLS] [SEP], <s> </s>)")
             run = gr.Button("Measure", variant="primary")
+    link = LessonLink("lengths", {"texts": texts, "tokenizers": roles, "special_tokens": count_special})
     summary = gr.HTML()
     with gr.Row(equal_height=False):
         # The figures carry their own titles; a label would sit on top of them.
@@ -88,4 +90,4 @@ def build(store: ModelStore) -> None:
     triggers = [run.click, roles.change, count_special.change]
     handler = bind(measure_texts, store)
     gr.on(triggers, handler, [texts, roles, count_special], outputs, api_name="measure_lengths")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example", link=link)

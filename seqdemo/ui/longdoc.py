@@ -35,9 +35,10 @@ from seqdemo.longdoc_budget import check_comparison, check_sweep
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_document, sweep_document
 from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.uploaded import refused_uploads_deleted
 from seqdemo.ui.views.longdoc import (
     document_notes,
@@ -198,9 +199,9 @@ def build(store: ModelStore) -> None:
     limits = gr.Markdown()
     with gr.Row():
         with gr.Column(scale=3):
-            example = fields.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
+            example = widgets.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
             example_note = gr.HTML()
-            document = fields.Textbox(
+            document = widgets.Textbox(
                 lines=9,
                 max_lines=14,
                 label="Document",
@@ -208,21 +209,23 @@ def build(store: ModelStore) -> None:
             )
             upload = gr.UploadButton("Upload a .txt or .md file", file_types=[".txt", ".md"], size="sm")
         with gr.Column(scale=2, min_width=300):
-            strategies = fields.CheckboxGroup(
+            strategies = widgets.CheckboxGroup(
                 choices=[(strategy.title, key) for key, strategy in LONG_DOCUMENT_STRATEGIES.items()],
                 value=list(LONG_DOCUMENT_STRATEGIES),
                 label="Strategies",
             )
-            head_tokens = fields.Slider(
+            head_tokens = widgets.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="head + tail: tokens from the head (rest from the tail)"
             )
-            stride = fields.Slider(
+            stride = widgets.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="sliding windows: stride (tokens neighbouring windows share)"
             )
-            aggregation = fields.Radio(
+            aggregation = widgets.Radio(
                 list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by"
             )
             run = gr.Button("Compare strategies", variant="primary")
+    fields = {"document": document, "strategies": strategies, "head_tokens": head_tokens, "stride": stride}
+    link = LessonLink("longdoc", {**fields, "aggregation": aggregation})
     status = gr.HTML()
     showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
     notes = gr.HTML()
@@ -237,10 +240,10 @@ def build(store: ModelStore) -> None:
         "compare `mean` with `max`."
     )
     with gr.Row():
-        passage = fields.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
+        passage = widgets.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
         with gr.Column(scale=2, min_width=300):
-            source = fields.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
-            positions = fields.Slider(
+            source = widgets.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
+            positions = widgets.Slider(
                 2,
                 MAX_SWEEP_POSITIONS,
                 value=DEFAULT_POSITIONS,
@@ -262,5 +265,11 @@ def build(store: ModelStore) -> None:
     sweep_inputs = [passage, source, document, positions, *knobs]
     sweep.click(bind(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
     example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
-    comparison = on_page_load(bind(worked_example, store), (), example_outputs, api_name="longdoc_worked_example")
+    comparison = on_page_load(
+        bind(worked_example, store),
+        (),
+        example_outputs,
+        api_name="longdoc_worked_example",
+        link=link.runs(bind(compare_document, store), compare_outputs),
+    )
     on_page_load(bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison)

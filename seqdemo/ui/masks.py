@@ -21,9 +21,10 @@ from seqdemo.masks import (
 )
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import SavedFigure, save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
     generation_html,
     generation_prompts_html,
@@ -147,7 +148,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = fields.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE_INPUTS[0],
                 lines=5,
                 max_lines=12,
@@ -155,8 +156,8 @@ def build(store: ModelStore) -> None:
                 info=describe_limits(max_texts=MAX_TEXTS),
             )
         with gr.Column(scale=1, min_width=260):
-            role = fields.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
-            max_new_tokens = fields.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
+            role = widgets.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
+            max_new_tokens = widgets.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
             run = gr.Button("Run the proof", variant="primary")
     notes = gr.HTML()
 
@@ -166,12 +167,15 @@ def build(store: ModelStore) -> None:
         with gr.Column(scale=3):
             key_mask = gr.Image(label="Key mask", show_label=False, type="filepath", interactive=False, height=560)
         with gr.Column(scale=2):
-            example = fields.Dropdown(
+            example = widgets.Dropdown(
                 choices=_example_choices(EXAMPLE_TEXTS), value=EXAMPLE_INPUTS[2], label="Example for the key mask"
             )
             gr.Markdown(KEY_MASK_NOTE)
             with gr.Accordion("Download the key mask (PNG, SVG)", open=False):
                 key_files = gr.File(label="Key mask", file_count="multiple", interactive=False)
+
+    fields = {"texts": texts, "model": role, "key_mask_text": example, "max_new_tokens": max_new_tokens}
+    link = LessonLink("masks", fields)  # here: the key mask's text is chosen above
 
     gr.Markdown("### 2 · The proof: (a) alone, (b) padded with the mask, (c) padded without it")
     proof_header = gr.HTML()
@@ -209,4 +213,4 @@ def build(store: ModelStore) -> None:
     ]
     gr.on([run.click, role.input, max_new_tokens.release], handler, inputs, outputs, api_name="mask_proof")
     example.input(bind(show_key_mask, store), [texts, role, example], [key_mask, key_files], api_name="key_mask")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example", link=link)

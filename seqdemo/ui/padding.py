@@ -6,7 +6,7 @@ invalid setting never blanks the others; the figure compares the batch shapes of
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import astuple, fields
 
 import gradio as gr
 
@@ -22,9 +22,10 @@ from seqdemo.padding import (
     split_text_pairs,
 )
 from seqdemo.plots.padding import plot_batch_shapes
-from seqdemo.ui import fields
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure
+from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.elements import error_html
 from seqdemo.ui.views.padding import legend_html, panel_html
 
@@ -36,7 +37,7 @@ DEFAULT_CONFIGS = (
     PaddingConfig(max_length=12, truncation="longest_first", stride=4, return_overflowing_tokens=True),
 )
 DEFAULT_SHOWN = 2
-KNOBS = len(dataclasses.fields(PaddingConfig))  # widgets per configuration, in field order
+KNOBS = len(fields(PaddingConfig))  # widgets per configuration, in field order
 EXAMPLE_TEXTS = (
     "The cat sat.\n"
     "Padding makes every sequence in a batch the same length.\n"
@@ -70,7 +71,7 @@ def _as_number(name: str, text: str | None) -> int | None:
 
 def knob_values(config: PaddingConfig) -> tuple[object, ...]:
     """A configuration as its eight widgets hold it (number boxes as text); `parse_config` reads it back."""
-    values = dataclasses.astuple(config)
+    values = astuple(config)
     return (values[0], _as_text(config.max_length), _as_text(config.pad_to_multiple_of), *values[3:])
 
 
@@ -137,7 +138,7 @@ def show_columns(count: int) -> list[gr.Column]:
 
 def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Component]:
     """The eight knobs of one configuration, in PaddingConfig's field order (elem_id sd-pt-<a..d>-<name>)."""
-    values = dict(zip((field.name for field in dataclasses.fields(PaddingConfig)), knob_values(default), strict=True))
+    values = dict(zip((field.name for field in fields(PaddingConfig)), knob_values(default), strict=True))
 
     def knob(
         kind: type[gr.components.Component], name: str, *args: object, **kwargs: object
@@ -146,15 +147,15 @@ def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Co
 
     gr.Markdown(f"### Configuration {label}")
     with gr.Row():
-        padding = knob(fields.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
-        max_length = knob(fields.Textbox, "max_length", placeholder="none", min_width=90)
-        multiple = knob(fields.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
+        padding = knob(widgets.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
+        max_length = knob(widgets.Textbox, "max_length", placeholder="none", min_width=90)
+        multiple = knob(widgets.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
     with gr.Row():
-        padding_side = knob(fields.Radio, "padding_side", list(SIDES), min_width=130)
-        truncation = knob(fields.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
-        truncation_side = knob(fields.Radio, "truncation_side", list(SIDES), min_width=130)
+        padding_side = knob(widgets.Radio, "padding_side", list(SIDES), min_width=130)
+        truncation = knob(widgets.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
+        truncation_side = knob(widgets.Radio, "truncation_side", list(SIDES), min_width=130)
     with gr.Row():
-        stride = knob(fields.Number, "stride", precision=0, min_width=90)
+        stride = knob(widgets.Number, "stride", precision=0, min_width=90)
         overflow = knob(gr.Checkbox, "return_overflowing_tokens", min_width=200)
     return [padding, max_length, multiple, padding_side, truncation, truncation_side, stride, overflow]
 
@@ -163,7 +164,7 @@ def build(store: ModelStore) -> None:
     """The tab's widgets and events, inside the current `gr.Tab`."""
     gr.Markdown(INTRO)
     with gr.Row():
-        raw_texts = fields.Textbox(
+        raw_texts = widgets.Textbox(
             EXAMPLE_INPUTS[0],
             elem_id="sd-pt-texts",
             lines=4,
@@ -171,7 +172,7 @@ def build(store: ModelStore) -> None:
             info=describe_limits(MAX_TEXTS, MAX_CHARS),
             scale=3,
         )
-        raw_pairs = fields.Textbox(
+        raw_pairs = widgets.Textbox(
             EXAMPLE_INPUTS[1],
             elem_id="sd-pt-pairs",
             lines=4,
@@ -180,10 +181,10 @@ def build(store: ModelStore) -> None:
             scale=2,
         )
     with gr.Row():
-        role = fields.Radio(
+        role = widgets.Radio(
             list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role"
         )
-        shown = fields.Slider(
+        shown = widgets.Slider(
             1,
             len(LABELS),
             value=EXAMPLE_INPUTS[3],
@@ -201,6 +202,9 @@ def build(store: ModelStore) -> None:
                 knobs += _config_widgets(label, default)
                 panels.append(gr.HTML())
             columns.append(column)
+    names = [f"{label.lower()}_{field.name}" for label in LABELS for field in fields(PaddingConfig)]
+    link_fields = {"texts": raw_texts, "pairs": raw_pairs, "tokenizer": role, "configurations": shown}
+    link = LessonLink("padding", {**link_fields, **dict(zip(names, knobs, strict=True))})
     gr.Markdown("### Batch shapes: each configuration's tensor, rows × positions, on one scale")
     plot = gr.Image(show_label=False, type="filepath", interactive=False, buttons=["fullscreen"])
     downloads = gr.File(label="Download the figure (PNG, SVG)", file_count="multiple")
@@ -217,8 +221,8 @@ def build(store: ModelStore) -> None:
         api_name="padding_compare",
         api_description=(
             f"Texts, second texts, tokenizer role, number of configurations, then {KNOBS} values per configuration "
-            f"{', '.join(LABELS)}: {', '.join(field.name for field in dataclasses.fields(PaddingConfig))}."
+            f"{', '.join(LABELS)}: {', '.join(field.name for field in fields(PaddingConfig))}."
         ),
         trigger_mode="always_last",
     )
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example")
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example", link=link)

@@ -1,17 +1,24 @@
-"""Tab 5's HTML: the notes beside the attention figures (truncation, attention on padding, Longformer's pattern).
+"""Tab 5's HTML: the notes beside the attention figures, and the data of the view that points at tokens.
 
 Attention on padding is reported per real query, with and without the mask, so the note
-shows the mask's effect as one pair of numbers.
+shows the mask's effect as one pair of numbers. The pointing view's weights travel once, as
+bytes, and are drawn in the browser (`attention_pointer.js`).
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 
 import numpy as np
 
 from seqdemo.attention import MAX_VIEW_TOKENS, AttentionMaps, AttentionView
 from seqdemo.plots.attention import MAX_TICK_LABELS
+from seqdemo.plots.palette import HEAD_COLORS
+
+MAX_POINTER_TOKENS = 64  # tokens the pointing view carries: every layer and head of 64 × 64 weights, one byte each
+WEIGHT_STEPS = 255  # a weight travels as round(weight × 255), one byte
 
 
 def _pads_note(maps: AttentionMaps, view: AttentionView, with_mask: np.ndarray, without_mask: np.ndarray) -> str:
@@ -88,3 +95,37 @@ def notes_html(
             "structure: the zeros on padding, Longformer's band and its global rows and columns.</p>"
         )
     return "".join(notes)
+
+
+def pointer_payload(maps: AttentionMaps, view: AttentionView) -> str:
+    """The pointing view's data as JSON: one text's tokens in the view's window and every layer's and head's weights.
+
+    At most `MAX_POINTER_TOKENS` tokens from `view.start`, so the weights that travel are at most
+    (layers, heads, 64, 64); each weight is rounded to a multiple of 1/255 and sent as one byte
+    (base64, row-major `[layer][head][query][key]`), and the browser redraws any layer and head from them.
+    """
+    b, start = view.example, view.start
+    stop = min(view.stop, start + MAX_POINTER_TOKENS)
+    weights = maps.weights[b, :, :, start:stop, start:stop]  # (layers, heads, n, n)
+    quantized = np.rint(np.clip(weights, 0.0, 1.0) * WEIGHT_STEPS).astype(np.uint8)
+    global_mask = maps.global_attention_mask
+    payload = {
+        "text": b + 1,
+        "start": start,
+        "seq_len": maps.seq_len,
+        "cap": MAX_POINTER_TOKENS,
+        "tokens": list(maps.tokens[b][start:stop]),
+        "real": maps.attention_mask[b, start:stop].astype(int).tolist(),
+        "special": maps.special_tokens_mask[b, start:stop].astype(int).tolist(),
+        "global": None if global_mask is None else global_mask[b, start:stop].astype(int).tolist(),
+        "window": None if maps.attention_window is None else list(maps.attention_window),
+        "layers": maps.num_layers,
+        "heads": maps.num_heads,
+        "layer": view.layer,
+        "head": -1 if view.head is None else view.head,
+        "steps": WEIGHT_STEPS,
+        "weights": base64.b64encode(quantized.tobytes()).decode("ascii"),
+        "head_colors": [HEAD_COLORS[h % len(HEAD_COLORS)] for h in range(maps.num_heads)],
+        "mask_applied": maps.mask_applied,
+    }
+    return json.dumps(payload, separators=(",", ":"))

@@ -1,0 +1,124 @@
+"""Links that carry a lesson's inputs: written short, read back exactly, refused values replaced by defaults."""
+
+from urllib.parse import parse_qsl, urlparse
+
+import gradio as gr
+import pytest
+from test_app import DEEP_LINKS
+
+from seqdemo.ui import TABS
+from seqdemo.ui.links import MAX_LINK_CHARS, LessonLink, LinkValueError, lesson_links
+
+LESSON_EVENTS = DEEP_LINKS  # the main event of each lesson: the inputs a link to it restores, in order
+
+
+@pytest.fixture
+def lesson():
+    """A small lesson's widgets and its link, on the tabbed app's page."""
+    with gr.Blocks():
+        widgets = {
+            "texts": gr.Textbox("The cat sat."),
+            "tokenizers": gr.CheckboxGroup([("BERT", "bert"), ("RoBERTa", "roberta")], value=["bert"]),
+            "special_tokens": gr.Checkbox(True),
+            "batch_size": gr.Number(16, precision=0, minimum=1, maximum=1024),
+            "tokens": gr.Slider(8, 512, 64, step=8),
+            "side": gr.Radio(["right", "left"], value="right"),
+        }
+        link = LessonLink("lengths", widgets)
+    return link, widgets
+
+
+def query_of(link_text: str) -> dict[str, str]:
+    return dict(parse_qsl(urlparse(link_text).query, keep_blank_values=True))
+
+
+def test_a_link_holds_only_what_differs_from_the_starting_values(lesson):
+    link, _ = lesson
+    written = link.query("Two texts\nhere", ["bert"], True, 16, 64, "left")
+    assert query_of(written) == {"tab": "lengths", "texts": "Two texts\nhere", "side": "left"}
+    assert link.query("The cat sat.", ["bert"], True, 16, 64, "right") == "?tab=lengths"
+
+
+def test_a_link_reads_back_the_values_it_was_written_from(lesson):
+    link, _ = lesson
+    values = ("Ünïcode 🙂 & spaces\nline two", ["roberta", "bert"], False, 3, 128, "left")
+    opened = link.read(query_of(link.query(*values)))
+    assert opened.values == values and opened.notes == ()
+
+
+def test_a_link_is_opened_only_on_its_own_lesson(lesson):
+    link, _ = lesson
+    assert link.opened({"tab": "lengths", "texts": "x"})
+    assert not link.opened({"tab": "padding", "texts": "x"})  # another tab's link on the tabbed app
+    assert not link.opened({"tab": "lengths"})  # the tab alone: the worked example
+    assert not link.opened({"texts": "x"})  # the tabbed app needs the tab
+
+
+def test_on_its_own_page_a_lesson_reads_links_without_a_tab():
+    with gr.Blocks() as demo:
+        pass
+    with demo.route("Lengths", "lengths"):
+        link = LessonLink("lengths", {"texts": gr.Textbox("The cat sat.")})
+    assert link.query("Another text") == "?texts=Another%20text"
+    assert link.opened({"texts": "x"}) and not link.opened({"embed": "1"})
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "takes"),
+    [
+        ("batch_size", "0", "a whole number from 1 to 1024"),
+        ("batch_size", "2.5", "a whole number from 1 to 1024"),
+        ("batch_size", "nan", "a whole number from 1 to 1024"),
+        ("tokens", "9999", "a whole number from 8 to 512"),
+        ("special_tokens", "maybe", "1 or 0"),
+        ("side", "middle", "one of right, left"),
+        ("tokenizers", "bert,gpt9", "some of bert, roberta, comma-separated"),
+    ],
+)
+def test_a_value_a_field_cannot_take_falls_back_to_its_default_with_a_note(lesson, field, text, takes):
+    link, widgets = lesson
+    opened = link.read({"tab": "lengths", field: text, "texts": "kept"})
+    names = list(widgets)
+    assert opened.values[names.index(field)] == widgets[field].value
+    assert opened.values[0] == "kept"
+    (note,) = opened.notes
+    assert f"`{field}`" in note and repr(text) in note and takes in note
+
+
+def test_inputs_too_long_for_a_link_are_refused_with_the_cap(lesson):
+    link, _ = lesson
+    with pytest.raises(LinkValueError, match=f"at most {MAX_LINK_CHARS:,}"):
+        link.query("x" * MAX_LINK_CHARS, ["bert"], True, 16, 64, "right")
+    box, note = link.write("x" * MAX_LINK_CHARS, ["bert"], True, 16, 64, "right")
+    assert box["value"] == "" and "shorten the texts" in note["value"]
+
+
+def test_a_field_may_not_take_a_key_the_app_reads_itself():
+    with gr.Blocks(), pytest.raises(ValueError, match="tab"):
+        LessonLink("lengths", {"tab": gr.Textbox()})
+
+
+def test_the_app_knows_each_lessons_link_on_each_page(demo):
+    links = {(link.page, link.tab_id) for link in lesson_links(demo)}
+    tabs = [tab_id for tab_id, _, _ in TABS]
+    assert links == {("", tab_id) for tab_id in tabs} | {(tab_id, tab_id) for tab_id in tabs}
+
+
+def opening_events(demo, page: str) -> list:
+    return [
+        event for event in demo.fns.values() if event.page == page and getattr(event.fn, "__name__", "") == "open_link"
+    ]
+
+
+@pytest.mark.parametrize(("tab_id", "api_name"), LESSON_EVENTS.items())
+def test_each_lessons_link_restores_the_inputs_of_its_main_event(demo, endpoint, tab_id, api_name):
+    inputs = endpoint(api_name).inputs
+    restoring = [event for event in opening_events(demo, "") if event.outputs[: len(inputs)] == inputs]
+    assert len(restoring) == 1, f"no link restores {api_name}'s inputs"
+    assert restoring[0].api_visibility == "private"
+
+
+def test_every_lesson_has_a_link_on_both_its_pages(demo):
+    assert set(LESSON_EVENTS) == {tab_id for tab_id, _, _ in TABS}
+    assert len(opening_events(demo, "")) == len(TABS)
+    assert all(len(opening_events(demo, tab_id)) == 1 for tab_id, _, _ in TABS)
