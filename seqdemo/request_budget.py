@@ -18,13 +18,13 @@ from seqdemo.errors import InputError
 from seqdemo.models import get_role
 from seqdemo.plural import plural
 
-# The longest a visitor waits for one answer, progress shown; the heaviest worked example (the needle sweep over the
-# shipped filler, 12 positions, every strategy) plans about 80 s of work at base size, so its defaults fit.
+# The longest a visitor waits for one answer, progress shown. The heaviest worked example, the needle sweep over
+# the shipped filler (12 positions, every strategy), plans about 100 s of work at base size on the Space: it fits.
 REQUEST_SECONDS = 120.0
-# Seconds per model token, the fastest of 3 runs in benchmarks/results/request_budget.json (fp32, 2 shared cores):
-# RoBERTa-base on 8 x 512 tokens (BERT-base does the same work per token), Longformer-base-4096 on 1 x 4096.
-SECONDS_PER_TOKEN = {"encoder": 1.0e-3, "longformer": 2.4e-3}
-
+# Seconds per model token on 2 cores of their own, from benchmarks/results/request_budget.json (CPU seconds / 2 of the
+# fastest of 3 runs, fp32, transformers' own code): RoBERTa-base on 8 x 512 tokens (BERT-base does the same work a
+# token), Longformer-base-4096 on 1 x 4096 with global attention on <s>. Measure again when the models' code changes.
+SECONDS_PER_TOKEN = {"encoder": 1.0e-3, "longformer": 2.7e-3}
 
 def model_kind(role: str) -> str:
     """What a token of `role`'s model costs like: `longformer` (windowed attention) or `encoder`."""

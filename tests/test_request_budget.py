@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from transformers import LongformerConfig, RobertaConfig
 
+from seqdemo.batching import token_lengths
 from seqdemo.errors import InputError
 from seqdemo.longdoc import (
     LONG_DOCUMENT_STRATEGIES,
@@ -194,7 +195,7 @@ def test_throughput_on_too_many_long_texts_measures_the_first_ones_that_fit_and_
     """The issue's case: 256 texts of 3,000 words on longformer took 160 s; now one request's budget at most."""
     texts = "\n".join(" ".join(["word"] * 3000) + f" {i}" for i in range(256))
     note, *_ = batching.throughput(texts, "longformer", 16, 4096, 4096, lambda *a, **k: None, store=store)
-    lengths = np.full(256, 4096)
+    lengths = token_lengths(store.tokenizer("longformer"), texts.split("\n"))
     fits = affordable_texts(lengths, "longformer", batch_size=16, max_tokens=4096, max_length=4096)
     assert 0 < fits < 256
     assert note.startswith(f"Measured on the first {fits} of 256 texts with the longformer model")
