@@ -3,12 +3,14 @@
 An app with a retention of seconds instead of an hour is launched and sent requests over plain
 HTTP (gradio_client would download every figure into its own temporary files). The app's own
 temporary files are counted in a private temporary folder, Gradio's cache through the app's own
-list of the files it put there. `DISK_REQUESTS=1000` runs the measurement at full size by hand.
+list of the files it put there. `DISK_REQUESTS=1000` runs the measurement at full size by hand; each
+run writes what it measured to artifacts/disk.json.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import tempfile
@@ -30,6 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SWEEP_S, MAX_AGE_S = 1.0, 3.0
 REQUESTS = int(os.environ.get("DISK_REQUESTS", "20"))
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def test_the_cache_keeps_files_an_hour_checked_every_five_minutes():
@@ -109,7 +112,15 @@ def many_requests(short_retention_app, tmp_path_factory):
             request(url, number)
         after = snapshot(private)
     cached = cached_files(demo)
-    return {"before": before, "after": after, "cached": (len(cached), sum(path.stat().st_size for path in cached))}
+    measured = {
+        "requests": REQUESTS,
+        "before": before,
+        "after": after,
+        "cached": (len(cached), sum(path.stat().st_size for path in cached)),
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the figures a run measured, for whoever reads its numbers
+    (ARTIFACTS / "disk.json").write_text(json.dumps(measured, indent=1), encoding="utf-8")
+    return measured
 
 
 @pytest.mark.xfail(
