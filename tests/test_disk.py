@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import tempfile
 import time
 import uuid
@@ -20,12 +19,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import launched
 from gradio.utils import get_upload_folder
 from gradio_http import raw_call, server_paths
 
 from seqdemo.models import ModelStore
 from seqdemo.settings import CACHE_MAX_AGE_S, CACHE_SWEEP_S
-from seqdemo.ui import build_app, launch_options, padding
+from seqdemo.ui import build_app, padding
 from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -39,21 +39,13 @@ def test_the_cache_keeps_files_an_hour_checked_every_five_minutes():
     assert (CACHE_MAX_AGE_S, CACHE_SWEEP_S) == (3600.0, 300.0)  # the retention the settings promise
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def short_retention_app(store):
     """(url, demo): the whole app whose cache sweep runs every SWEEP_S for files older than MAX_AGE_S."""
     settings = dataclasses.replace(store.settings, cache_sweep_s=SWEEP_S, cache_max_age_s=MAX_AGE_S)
     demo = build_app(ModelStore(store.source, settings, store.device))
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
-    yield f"http://127.0.0.1:{port}/", demo
-    demo.close()
+    with launched(demo) as url:
+        yield url, demo
 
 
 def cached_files(demo) -> list[Path]:
