@@ -17,6 +17,7 @@ __all__ = [
     "MAX_CHARS_PER_TEXT",
     "MAX_DOCUMENT_CHARS",
     "MAX_TEXTS",
+    "MAX_TOTAL_CHARS",
     "InputError",
     "check_document",
     "check_text",
@@ -28,6 +29,7 @@ __all__ = [
 MAX_TEXTS = 64
 MAX_CHARS_PER_TEXT = 20_000
 MAX_DOCUMENT_CHARS = 50_000
+MAX_TOTAL_CHARS = 5_000_000  # all texts of one request together: what the largest upload (5 MB) can hold
 
 
 SURROGATES = re.compile("[\ud800-\udfff]")  # in a str only unpaired: a JSON pair decodes to one character
@@ -71,7 +73,10 @@ def split_texts(
     field: str = "Texts",
 ) -> list[str]:
     """One text per non-blank line (`split_lines`), stripped; InputError, naming `field`, for no text or too much."""
-    texts = [line.strip() for line in split_lines(check_text(raw, field)) if line.strip()]
+    raw = check_text(raw, field)
+    if len(raw) > MAX_TOTAL_CHARS:
+        raise InputError(f"{field}: {len(raw):,} characters in all; one request takes at most {MAX_TOTAL_CHARS:,}.")
+    texts = [line.strip() for line in split_lines(raw) if line.strip()]
     if not texts:
         raise InputError(f"{field}: enter at least one text (one per line).")
     if len(texts) > max_texts:

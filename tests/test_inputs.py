@@ -72,3 +72,9 @@ def test_the_second_box_is_checked_under_its_own_name():
 )
 def test_plural_is_singular_for_one_only(count, noun, plural_form, expected):
     assert plural(count, noun, plural_form) == expected
+
+
+def test_all_texts_together_are_bounded_before_they_are_split():
+    message = r"^Texts: 5,000,001 characters in all; one request takes at most 5,000,000\.$"
+    with pytest.raises(InputError, match=message):
+        split_texts("x\n" * 2_500_000 + "x", max_texts=10_000_000, max_chars=10)

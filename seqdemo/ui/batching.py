@@ -195,7 +195,8 @@ def build(store: ModelStore) -> None:
         downloads = gr.File(show_label=False, file_count="multiple")
 
     gr.Markdown(
-        f"### Throughput\nRuns the chosen model over the first {MAX_THROUGHPUT_TEXTS} texts with every strategy "
+        f"### Throughput\nRuns the chosen model over the first {MAX_THROUGHPUT_TEXTS} texts (or as many of them as "
+        f"fit in one request's {describe_seconds(REQUEST_SECONDS)} of model work) with every strategy "
         "and reports real (non-padding) tokens per second. The outputs come back in your order whatever the "
         "batching: the last column (max |Δ| of the mean-pooled embeddings) shows they match to float noise."
     )
