@@ -13,9 +13,11 @@ import dataclasses
 import json
 import os
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from gradio_http import raw_call, server_paths
 from seqdemo.models import ModelStore
 from seqdemo.settings import CACHE_MAX_AGE_S, CACHE_SWEEP_S
 from seqdemo.ui import build_app, padding
+from seqdemo.ui.cache_sweep import sweep_cache
 from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -70,6 +73,43 @@ def test_a_shortened_retention_sees_the_figures_of_a_request_go(short_retention_
     assert figures and all(path.is_file() for path in figures)
     assert all(Path(get_upload_folder()).resolve() in path.resolve().parents for path in figures)
     assert wait_until(lambda: not any(path.exists() for path in figures), MAX_AGE_S + 3 * SWEEP_S + 5)
+    assert not any(path.parent.exists() for path in figures)  # nor the folders Gradio made for them
+
+
+def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(tmp_path, monkeypatch):
+    """Gradio's own sweep iterates the live sets, and a request adding a file mid-sweep ends it for good."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    old, young = set(), set()
+    for number in range(2000):
+        path = tmp_path / f"folder{number}" / "figure.png"
+        path.parent.mkdir()
+        path.write_bytes(b"png")
+        (old if number < 1500 else young).add(str(path))
+    files = old | young
+    blocks = SimpleNamespace(blocks={}, temp_file_sets=[files])
+    stop = threading.Event()
+
+    def request_adding_files():
+        number = 0
+        while not stop.is_set():
+            files.add(str(tmp_path / f"new{number}.png"))  # registered; written later or never: a request in flight
+            number += 1
+
+    adder = threading.Thread(target=request_adding_files)
+    adder.start()
+    try:
+        time.sleep(0.01)
+        cutoff = time.time()
+        time.sleep(0.05)
+        for name in young:
+            os.utime(name)  # young files: touched after the cut-off (ctime moves with it)
+        deleted = sweep_cache(blocks, time.time() - cutoff, set())
+    finally:
+        stop.set()
+        adder.join()
+    assert deleted >= len(old)
+    assert not any(Path(name).exists() or Path(name).parent.exists() for name in old)
+    assert all(Path(name).exists() for name in young) and young <= files and not old & files
 
 
 def snapshot(folder: Path) -> tuple[int, int]:

@@ -18,7 +18,7 @@ import gradio as gr
 from seqdemo.device import DeviceChoice
 from seqdemo.models import ModelSource, ModelStore, default_store
 from seqdemo.plots.palette import css_variables
-from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.ui import attention, batching, cache_sweep, lengths, longdoc, masks, padding
 from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
 from seqdemo.ui.web_component import serve_lesson_configs
 from seqdemo.uploads import MAX_UPLOAD_BYTES
@@ -105,7 +105,7 @@ def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore],
 
 def launch_options() -> dict[str, object]:
     """Arguments for `Blocks.launch` that belong to the app: the theme, the palette, the CSS files, the MCP server,
-    and the largest upload."""
+    the largest upload and the cache's sweep."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -115,6 +115,7 @@ def launch_options() -> dict[str, object]:
         "css_paths": sorted(UI_DIR.glob("*.css")),
         "theme": theme,
         "max_file_size": MAX_UPLOAD_BYTES,  # refused by the server while it arrives, before it is stored
+        "app_kwargs": {"lifespan": cache_sweep.lifespan},  # sweeps the cache on the retention build_app sets
         "mcp_server": True,
     }
 
