@@ -26,6 +26,7 @@ REQUEST_SECONDS = 120.0
 # token), Longformer-base-4096 on 1 x 4096 with global attention on <s>. Measure again when the models' code changes.
 SECONDS_PER_TOKEN = {"encoder": 1.0e-3, "longformer": 2.7e-3}
 
+
 def model_kind(role: str) -> str:
     """What a token of `role`'s model costs like: `longformer` (windowed attention) or `encoder`."""
     return "longformer" if get_role(role).family == "longformer" else "encoder"
