@@ -208,6 +208,11 @@ class ModelStore:
         description = self.kit_description()
         return None if description is None else description.phrase(get_role(role).kit_checkpoint)
 
+    def untrained(self, role: str) -> bool:
+        """Whether the role's model has seeded, not learned, weights (the offline kit's small models but MiniLM)."""
+        description = self.kit_description()
+        return description is not None and get_role(role).kit_checkpoint in description.untrained
+
     def checkpoint(self, role: str) -> str:
         entry = get_role(role)
         if self.source.mode == "hub":

@@ -19,6 +19,7 @@ from transformers.tokenization_utils_base import LARGE_INTEGER
 
 from seqdemo.errors import InputError
 from seqdemo.inputs import MAX_CHARS_PER_TEXT, MAX_TEXTS, split_texts
+from seqdemo.plural import plural
 from seqdemo.token_kinds import token_kinds
 
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
@@ -135,7 +136,7 @@ class PaddingConfig:
             "only_second": f"truncates to {length} by cutting only the second text of each pair, from its {cut_from}",
         }[self.truncation]
         if self.return_overflowing_tokens:
-            truncation += f", and keeps the cut tokens as extra windows overlapping by {self.stride} tokens"
+            truncation += f", and keeps the cut tokens as extra windows overlapping by {plural(self.stride, 'token')}"
         return f"{padding}; {truncation}"
 
 
@@ -225,10 +226,11 @@ def split_text_pairs(
     texts = split_texts(raw_texts, max_texts=max_texts, max_chars=max_chars)
     if not (raw_pairs or "").strip():
         return texts, None
-    pairs = split_texts(raw_pairs, max_texts=max_texts, max_chars=max_chars)
+    pairs = split_texts(raw_pairs, max_texts=max_texts, max_chars=max_chars, field="Second texts")
     if len(pairs) != len(texts):
         raise InputError(
-            f"{len(texts)} texts but {len(pairs)} second texts: give one second text per line, or leave the box empty."
+            f"{plural(len(texts), 'text')} but {plural(len(pairs), 'second text')}: give one second text per line, "
+            "or leave the box empty."
         )
     return texts, pairs
 
@@ -352,8 +354,8 @@ def _check_room(
             )
         if config.stride >= room:
             raise InputError(
-                f"Text {number}: only {room} tokens are left for the text being cut, so stride={config.stride} "
-                f"does not fit; use a stride below {room} or raise max_length."
+                f"Text {number}: only {plural(room, 'token')} {'is' if room == 1 else 'are'} left for the text being "
+                f"cut, so stride={config.stride} does not fit; use a stride below {room} or raise max_length."
             )
 
 
@@ -448,7 +450,9 @@ def encode_batch(
     """
     has_pairs = text_pairs is not None
     if has_pairs and len(text_pairs) != len(texts):
-        raise InputError(f"{len(texts)} texts but {len(text_pairs)} second texts: they pair up line by line.")
+        raise InputError(
+            f"{plural(len(texts), 'text')} but {plural(len(text_pairs), 'second text')}: they pair up line by line."
+        )
     validate_config(config, tokenizer, has_pairs)
     batches = [list(texts)] + ([list(text_pairs)] if has_pairs else [])
     sources = [tokenizer(batch, add_special_tokens=False, return_offsets_mapping=True) for batch in batches]

@@ -17,6 +17,11 @@ MODEL_MODES = ("auto", "hub", "offline")
 # is imported) are per HTTP request, and its retries multiply them (5 backoff retries, 23 s, on a 5xx;
 # 5 resumes, about a minute, on a stalled file), so seqdemo bounds the wait itself and leaves them be.
 HUB_TIMEOUT_S = 10.0
+# Gradio's cache (uploads, and every file the app hands a page) is swept every CACHE_SWEEP_S seconds of files older than
+# CACHE_MAX_AGE_S: an hour is longer than a visit, so a page's download links keep working while it is read, and short
+# enough that a busy Space holds an hour of files, not weeks of them.
+CACHE_MAX_AGE_S = 3600.0
+CACHE_SWEEP_S = 300.0
 
 
 def _truthy(value: str | None) -> bool:
@@ -52,6 +57,8 @@ class Settings:
     `result_cache` (SEQDEMO_RESULT_CACHE, on unless 0/false/off) replays identical requests.
     `hub_timeout_s` (SEQDEMO_HUB_TIMEOUT) is how long a request waits for a load from the Hub.
     `parts_dir` caches the kit's fetched real parts, shared by every kit folder (`kit_dir`).
+    Every `cache_sweep_s` (SEQDEMO_CACHE_SWEEP) seconds, the app's files in Gradio's cache older than
+    `cache_max_age_s` (SEQDEMO_CACHE_MAX_AGE) are deleted.
     """
 
     models: str = "auto"
@@ -64,6 +71,8 @@ class Settings:
     hub_token: str | None = field(default=None, repr=False)
     result_cache: bool = True
     hub_timeout_s: float = HUB_TIMEOUT_S
+    cache_max_age_s: float = CACHE_MAX_AGE_S
+    cache_sweep_s: float = CACHE_SWEEP_S
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -85,6 +94,8 @@ class Settings:
             hub_token=env.get("HF_TOKEN") or None,
             result_cache=(env.get("SEQDEMO_RESULT_CACHE") or "1").strip().lower() not in {"0", "false", "no", "off"},
             hub_timeout_s=_seconds(env, "SEQDEMO_HUB_TIMEOUT", HUB_TIMEOUT_S),
+            cache_max_age_s=_seconds(env, "SEQDEMO_CACHE_MAX_AGE", CACHE_MAX_AGE_S),
+            cache_sweep_s=_seconds(env, "SEQDEMO_CACHE_SWEEP", CACHE_SWEEP_S),
             environ={k: v for k, v in env.items() if k.startswith(("SEQDEMO_CHECKPOINT_", "SEQDEMO_LABELS_"))},
         )
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import yaml
 
 from seqdemo.models import ROLES
+from seqdemo.plots.fonts import FONT_PACKAGES
 from seqdemo.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLE_FILES = ("app.py", "requirements.txt")
+BUNDLE_FILES = ("app.py", "requirements.txt", "packages.txt")  # packages.txt: Debian packages, the fonts
 BUNDLE_PACKAGES = ("seqdemo",)
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
@@ -90,6 +91,11 @@ def validate_bundle(bundle: Bundle, checkpoints: set[str]) -> list[str]:
         pinned = re.search(r"^gradio==(\S+)\s*$", requirements.read_text(encoding="utf-8"), re.MULTILINE)
         if not pinned or str(front.get("sdk_version")) != pinned.group(1):
             problems.append("sdk_version must equal the gradio version pinned in requirements.txt.")
+    packages = bundle.folder / "packages.txt"
+    listed = set(packages.read_text(encoding="utf-8").split()) if packages.is_file() else set()
+    if not FONT_PACKAGES <= listed:
+        needed = ", ".join(sorted(FONT_PACKAGES - listed))
+        problems.append(f"packages.txt lacks {needed} (the figures would draw those scripts as empty boxes).")
     missing = sorted(checkpoints - set(front.get("preload_from_hub") or []))
     if missing:
         problems.append(f"preload_from_hub lacks {', '.join(missing)} (a visitor would wait for the download).")

@@ -15,8 +15,10 @@ KIT_DIR = tempfile.mkdtemp(prefix="seqdemo-kit-")
 os.environ["SEQDEMO_KIT_DIR"] = KIT_DIR
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import contextlib  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -96,16 +98,25 @@ def endpoint(demo):
     return events.__getitem__
 
 
-@pytest.fixture(scope="session")
-def app_url(demo):
-    """The real app, launched once on 127.0.0.1 on a free port, as `python app.py` would."""
+@contextlib.contextmanager
+def launched(demo) -> Iterator[str]:
+    """`demo` launched on 127.0.0.1 on a free port, as `python app.py` would; its URL, closed afterwards."""
     from seqdemo.ui import launch
 
     port = _free_port()
     # precompute=False: the worked examples load models only when a test asks, not behind other tests' backs
     launch(demo, precompute=False, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo):
+    """The real app, launched once."""
+    with launched(demo) as url:
+        yield url
 
 
 def pytest_sessionfinish(session, exitstatus):

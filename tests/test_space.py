@@ -43,6 +43,27 @@ def test_the_projects_bundle_is_valid(bundle):
     assert space.validate_bundle(bundle, space.role_checkpoints()) == []
 
 
+def test_the_bundle_installs_the_fonts_every_figure_family_comes_from(bundle):
+    packages = set((bundle.folder / "packages.txt").read_text(encoding="utf-8").split())
+    assert {"fonts-noto-cjk", "fonts-noto-core", "fonts-symbola"} <= packages
+
+
+@pytest.mark.parametrize("packages", [None, "fonts-noto-core\n"])
+def test_a_bundle_without_the_figure_fonts_is_reported(bundle, packages):
+    path = bundle.folder / "packages.txt"
+    if packages is None:
+        path.unlink()
+    else:
+        path.write_text(packages, encoding="utf-8")
+    problems = space.validate_bundle(bundle, space.role_checkpoints())
+    assert [problem for problem in problems if problem.startswith("packages.txt lacks ")] == [
+        "packages.txt lacks fonts-noto-cjk, fonts-symbola (the figures would draw those scripts as empty boxes)."
+        if packages
+        else "packages.txt lacks fonts-noto-cjk, fonts-noto-core, fonts-symbola (the figures would draw those "
+        "scripts as empty boxes)."
+    ]
+
+
 def test_a_role_without_preload_is_reported(bundle):
     problems = space.validate_bundle(bundle, space.role_checkpoints() | {"someone/new-model"})
     assert any("someone/new-model" in problem for problem in problems)

@@ -90,7 +90,7 @@ def test_an_empty_view_number_leaves_the_outputs_as_they_are(store):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"texts": "  \n "}, "Enter at least one text"),
+        ({"texts": "  \n "}, "enter at least one text"),
         ({"texts": "\n".join(["a text"] * (MAX_TEXTS + 1))}, f"at most {MAX_TEXTS}"),
         ({"example": 3}, "Text 3 is out of range for this batch: choose 1 to 2"),
         ({"start": 999}, "First token 999 is out of range"),
@@ -118,3 +118,15 @@ def test_the_example_runs_on_page_load_from_memory_after_the_first(endpoint):
     first = on_load.fn()
     assert Path(first[0]).exists()
     assert on_load.fn() is first  # every later visitor gets the computed example from memory
+
+
+@pytest.mark.parametrize("role", ["bert", "roberta"])
+def test_notes_say_untrained_only_for_a_seeded_model_and_name_what_its_heads_do(store, role):
+    notes = run(store, *with_changes(role=role))[4]
+    assert ("this small model is untrained" in notes) == store.untrained(role)
+    assert "<b>What the heads do</b>" in notes and "pads left out" in notes
+
+
+def test_the_kits_minilm_shows_learned_heads(real_kit, store):
+    notes = run(store, *with_changes(role="bert"))[4]
+    assert "untrained" not in notes and "previous token" in notes

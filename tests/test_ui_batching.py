@@ -47,7 +47,7 @@ def test_compare_shows_every_strategy_the_advice_and_figure_downloads(store, rob
 @pytest.mark.parametrize(
     ("raw", "max_length", "message"),
     [
-        ("   \n", 512, "Enter at least one text"),
+        ("   \n", 512, "enter at least one text"),
         ("one text", 9999, "max_length must be between 3 and the model's maximum of 512"),
     ],
 )
@@ -58,13 +58,13 @@ def test_bad_settings_become_one_line_errors(store, raw, max_length, message):
 
 def test_uploading_a_jsonl_fills_the_box_and_offers_its_fields(tmp_path):
     path = tmp_path / "reviews.jsonl"
-    rows = [{"id": i, "review": f"Review number {i}\nwith two lines."} for i in range(5)]
+    rows = [{"id": f"r{i}", "review": f"Review number {i}\nwith two lines."} for i in range(5)]
     path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
     texts, columns, note = tab.load_file(str(path))
     assert texts.splitlines() == [f"Review number {i} with two lines." for i in range(5)]
     assert (columns.choices, columns.value, columns.visible) == ([("id", "id"), ("review", "review")], "review", True)
     assert note == "Loaded 5 texts from column `review` of reviews.jsonl."
-    assert tab.load_file(str(path), "id")[0].splitlines() == [str(i) for i in range(5)]
+    assert tab.pick_column(str(path), "id")[0].splitlines() == [f"r{i}" for i in range(5)]
 
 
 def test_a_file_in_another_encoding_is_refused_clearly(tmp_path):

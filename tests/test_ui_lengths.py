@@ -69,7 +69,7 @@ def test_emoji_and_other_scripts_show_their_pieces(store):
 @pytest.mark.parametrize(
     ("raw", "roles", "message"),
     [
-        ("", list(ENCODER_ROLES), "Enter at least one text"),
+        ("", list(ENCODER_ROLES), "enter at least one text"),
         ("\n".join(["x"] * 1000), list(ENCODER_ROLES), "1,000 texts given"),
         ("x" * 100_000, list(ENCODER_ROLES), "100,000 characters"),
         (EXAMPLE, [], "Choose at least one tokenizer"),
@@ -92,3 +92,10 @@ def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpo
     report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in ENCODER_ROLES})
     assert first[4:6] == (texts_html(report), chips_html(report))
     assert on_load.fn() is first  # every later visitor gets the computed example from memory
+
+
+def test_the_summary_says_which_kit_tokenizes(store):
+    summary = measure_texts(EXAMPLE, list(ENCODER_ROLES), True, store=store)[0]
+    real = store.kit_description().real
+    assert ("the counts are those of the Hub checkpoints" in summary) == real
+    assert ("Fallback offline kit" in summary) != real

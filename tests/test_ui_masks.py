@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_a_single_text_still_shows_its_mask_with_a_note(store):
 
 
 def test_empty_or_oversized_batches_get_one_sentence():
-    with pytest.raises(gr.Error, match="Enter at least one text"):
+    with pytest.raises(gr.Error, match="enter at least one text"):
         run_lesson("  \n ", DEFAULT_ROLE, 0, 3, store=None)
     with pytest.raises(gr.Error, match=f"at most {MAX_TEXTS}"):
         run_lesson("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
@@ -104,3 +105,10 @@ def test_wide_grids_show_a_capped_number_of_positions(store):
     grid = token_grid(batch, batch.attention_mask, "attention_mask")
     assert f"<th>+{seq - MAX_GRID_COLUMNS}</th>" in grid
     assert grid.count("<b>") == len(texts) * MAX_GRID_COLUMNS
+
+
+def test_the_proof_names_the_offline_checkpoint_and_generation_says_random_weights_only_for_a_seeded_gpt2(
+    store, example
+):
+    assert html.escape(store.offline_phrase(DEFAULT_ROLE)) in example["proof_header"]
+    assert ("random weights" in example["generation"]) == store.untrained("decoder")

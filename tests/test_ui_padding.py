@@ -95,7 +95,7 @@ def test_overflow_pairs_show_the_mapping_and_the_overlap(compare, bert_tokenizer
     ("raw_texts", "raw_pairs", "message"),
     [
         ("", "", "at least one text"),
-        ("a\nb", "x", "2 texts but 1 second texts"),
+        ("a\nb", "x", "2 texts but 1 second text:"),
         ("\n".join(["word"] * 1000), "", "1,000 texts"),
         ("x" * 100_000, "", "100,000 characters"),
     ],

@@ -37,7 +37,7 @@ from seqdemo.offline.tokenizers import (
 
 log = logging.getLogger(__name__)
 
-KIT_VERSION = 5
+KIT_VERSION = 6
 MANIFEST = "manifest.json"
 REAL, FALLBACK = "real", "fallback"
 # The showdown pair, trained by `python -m seqdemo.offline.train_pair`: one checkpoint folder per role.
@@ -127,7 +127,7 @@ def build_kit(out_dir: Path, parts: Parts | None) -> None:
         shutil.copytree(trained, out_dir / trained.name)
     kind = FALLBACK if parts is None else REAL
     phrases = REAL_PHRASES if parts is not None else _fallback_phrases(out_dir)
-    manifest = {**_expected(kind), "summary": SUMMARIES[kind], "checkpoints": phrases}
+    manifest = {**_expected(kind), "summary": SUMMARIES[kind], "checkpoints": phrases, "untrained": sorted(seeded)}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -172,13 +172,15 @@ def ensure_kit(
 class KitDescription:
     """Which kit a folder holds, for the header (`summary`), and per checkpoint folder what it is.
 
-    `real`: the kit has its fetched parts (MiniLM, GPT-2's BPE); `parts`: where each came from.
+    `real`: the kit has its fetched parts (MiniLM, GPT-2's BPE); `parts`: where each came from;
+    `untrained`: the checkpoint folders whose weights are seeded, not learned.
     """
 
     real: bool
     summary: str
     checkpoints: Mapping[str, str]
     parts: tuple[Mapping[str, str], ...]
+    untrained: frozenset[str]
 
     def phrase(self, checkpoint: str) -> str:
         """What the kit's `checkpoint` folder (`bert`, `short-classifier`, ...) is, in a phrase."""
@@ -193,4 +195,5 @@ def describe_kit(kit: Path) -> KitDescription:
         summary=manifest["summary"],
         checkpoints=dict(manifest["checkpoints"]),
         parts=tuple(manifest.get("parts", ())),
+        untrained=frozenset(manifest.get("untrained", ())),
     )

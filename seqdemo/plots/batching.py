@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from seqdemo.batching import BatchPlan, MaxLengthAdvice, PlanRun
 from seqdemo.plots.palette import ACCENT, ERROR, FAINT, KINDS, SOFT_INK
+from seqdemo.plural import plural
 from seqdemo.token_kinds import PAD, REAL
 
 REAL_FILL, PAD_FILL = KINDS[REAL].fill, KINDS[PAD].fill
@@ -41,7 +42,8 @@ def plot_batch_shapes(plans: Sequence[BatchPlan]) -> Figure:
             ax.plot([0, batch_width, batch_width, 0], [top, top, bottom, bottom], color=EDGE, linewidth=0.5)
         ax.set_xlim(0, width * 1.02)
         ax.set_ylim(len(plan.lengths), 0)
-        ax.set_title(f"{plan.strategy}\n{plan.padding_waste:.0%} padding · {plan.batch_count} batches", fontsize=10)
+        batches = plural(plan.batch_count, "batch", "batches")
+        ax.set_title(f"{plan.strategy}\n{plan.padding_waste:.0%} padding · {batches}", fontsize=10)
         ax.set_xlabel("token position")
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("texts, in the order batches run")

@@ -1,22 +1,20 @@
 """Figures of the length problem: token counts per text, and the padding a batch would need.
 
-Both take a `LengthReport`. Text labels keep only characters the plotting font can draw,
-so an emoji or CJK text gets a readable label instead of empty boxes.
+Both take a `LengthReport`. Text labels keep only characters the plotting fonts can draw
+(`plots.fonts`), so a character no installed font has is left out rather than drawn as a box.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 from matplotlib.patches import Patch
 
 from seqdemo.lengths import LengthReport
+from seqdemo.plots.fonts import drawable_codepoints
 from seqdemo.plots.palette import ERROR, FAINT, INK, KINDS, SERIES_COLORS, WHITE
+from seqdemo.plural import plural
 from seqdemo.token_kinds import BYTES, PAD, REAL, SPECIAL, UNK
 
 # One colour per tokenizer (SERIES_COLORS, in report order); words are grey.
@@ -34,15 +32,9 @@ CELL_LABELS = {
 MAX_VALUE_LABELS = 16  # texts up to which each bar carries its number
 
 
-@cache
-def _drawable_codepoints() -> frozenset[int]:
-    path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
-    return frozenset(FT2Font(path).get_charmap())
-
-
 def text_label(number: int, text: str, width: int = 28) -> str:
-    """`"3 · first words of the text…"`, dropping characters the font has no glyph for."""
-    drawable = _drawable_codepoints()
+    """`"3 · first words of the text…"`, dropping characters no plotting font has a glyph for."""
+    drawable = drawable_codepoints()
     kept = " ".join("".join(c for c in text if ord(c) in drawable and c.isprintable()).split())
     preview = kept if len(kept) <= width else kept[: width - 1] + "…"
     return f"{number} · {preview}" if preview else str(number)
@@ -78,9 +70,7 @@ def plot_token_counts(report: LengthReport) -> Figure:
     ax.invert_yaxis()
     ax.margins(x=0.12)
     ax.set_xlabel("count" + ("" if report.add_special_tokens else " (special tokens not counted)"))
-    fig.suptitle(
-        f"Words vs tokens: {n_texts} text{'s' * (n_texts != 1)} × {len(names)} tokenizer{'s' * (len(names) != 1)}"
-    )
+    fig.suptitle(f"Words vs tokens: {plural(n_texts, 'text')} × {plural(len(names), 'tokenizer')}")
     ax.spines[["top", "right"]].set_visible(False)
     fig.legend(loc="outside lower center", ncols=len(series), fontsize=8, frameon=False)
     return fig

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from seqdemo.masks import MaskProof, PaddedBatch
+from seqdemo.plots.fonts import MONO, installed
 from seqdemo.plots.palette import ACCENT, KINDS, OK, PROOF_RUN_COLORS
 from seqdemo.token_kinds import PAD
 
@@ -53,8 +54,8 @@ def plot_key_mask(batch: PaddedBatch, index: int, allowed: np.ndarray, model_nam
         axes.vlines(edges, -0.5, seq - 0.5, color="white", linewidth=0.6)
         tokens = batch.tokens[index]
         fontsize = 9 if seq <= 24 else 7
-        axes.set_xticks(range(seq), tokens, rotation=90, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
-        axes.set_yticks(range(seq), tokens, fontsize=fontsize, fontfamily="DejaVu Sans Mono")
+        axes.set_xticks(range(seq), tokens, rotation=90, fontsize=fontsize, fontfamily=list(installed(MONO)))
+        axes.set_yticks(range(seq), tokens, fontsize=fontsize, fontfamily=list(installed(MONO)))
         pads = batch.attention_mask[index] == 0
         for labels in (axes.get_xticklabels(), axes.get_yticklabels()):
             for label, is_pad in zip(labels, pads, strict=True):

@@ -9,6 +9,7 @@ stays the tabbed app's.
 
 from __future__ import annotations
 
+import html
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,13 +17,15 @@ from pathlib import Path
 import gradio as gr
 
 from seqdemo.device import DeviceChoice
-from seqdemo.models import ModelSource, ModelStore, default_store
+from seqdemo.models import ROLES, ModelSource, ModelStore, default_store
+from seqdemo.offline import KitDescription
 from seqdemo.plots.palette import css_variables
-from seqdemo.ui import attention, batching, lengths, longdoc, masks, padding
+from seqdemo.ui import attention, batching, cache_sweep, lengths, longdoc, masks, padding
 from seqdemo.ui.components import publish_worked_examples_status, start_worked_examples
 from seqdemo.ui.queueing import configure_queue
 from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
 from seqdemo.ui.web_component import serve_lesson_configs
+from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -40,9 +43,18 @@ TITLE = "## seqdemo — how transformers handle many sequences at once"
 EMBED_VALUES = {"1", "true", "yes"}
 
 
-def header_markdown(source: ModelSource, device: DeviceChoice) -> str:
-    """One line: where the models come from and what runs them."""
-    return f"**Models:** {source.label} &nbsp;·&nbsp; **Device:** {device.description}"
+def header_markdown(source: ModelSource, device: DeviceChoice, kit: KitDescription | None = None) -> str:
+    """One line: where the models come from and what runs them; offline, which kit runs and what each model is."""
+    line = f"**Models:** {source.label} &nbsp;·&nbsp; **Device:** {device.description}"
+    if kit is None:
+        return line
+    models = "".join(
+        f"<li><b>{role.name}</b>: {html.escape(kit.phrase(role.kit_checkpoint))}</li>" for role in ROLES.values()
+    )
+    return (
+        f"{line} &nbsp;·&nbsp; **Kit:** {html.escape(kit.summary)}\n\n"
+        f"<details><summary>What each offline model is</summary><ul>{models}</ul></details>"
+    )
 
 
 def open_from_url(query_params: Mapping[str, str]) -> tuple[str, bool]:
@@ -64,10 +76,11 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
     """The whole app as a `gr.Blocks`, its queue configured, not yet launched (`launch` starts it): the tabbed
     app at `/`, each lesson alone at `/<id>`."""
     store = store or default_store()
-    with gr.Blocks(title="seqdemo — sequences in transformers") as demo:
+    retention = (store.settings.cache_sweep_s, store.settings.cache_max_age_s)
+    with gr.Blocks(title="seqdemo — sequences in transformers", delete_cache=retention) as demo:
         gr.Navbar(visible="hidden")  # the tabs are the navigation; the lesson pages are for embedding
         title = gr.Markdown(TITLE, elem_id="sd-title")
-        gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
+        gr.Markdown(header_markdown(store.source, store.device, store.kit_description()), elem_id="sd-header")
         with gr.Tabs() as tabs:
             for tab_id, tab_title, build in TABS:
                 with gr.Tab(tab_title, id=tab_id):
@@ -93,7 +106,7 @@ def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore],
     """One lesson alone: its title and a link to all six (both hidden with `?embed=1`), the header, the lesson."""
     gr.Navbar(visible="hidden")
     title = gr.Markdown(f"## seqdemo · {tab_title.split(' · ', 1)[-1]}", elem_id="sd-title")
-    gr.Markdown(header_markdown(store.source, store.device), elem_id="sd-header")
+    gr.Markdown(header_markdown(store.source, store.device, store.kit_description()), elem_id="sd-header")
     others = gr.Markdown(f"[All six lessons, in tabs](./?tab={tab_id})", elem_id="sd-all-lessons")
     with gr.Column(elem_id=f"sd-lesson-{tab_id}", elem_classes="sd-lesson"):
         build(store)
@@ -106,7 +119,8 @@ def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore],
 
 
 def launch_options() -> dict[str, object]:
-    """Arguments for `Blocks.launch` that belong to the app: the theme, the palette, the CSS files, the MCP server."""
+    """Arguments for `Blocks.launch` that belong to the app: the theme, the palette, the CSS files, the MCP server,
+    the largest upload and the cache's sweep."""
     # System fonts: the default theme fetches web fonts, which an offline machine cannot.
     fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -115,6 +129,8 @@ def launch_options() -> dict[str, object]:
         "css": css_variables(),
         "css_paths": sorted(UI_DIR.glob("*.css")),
         "theme": theme,
+        "max_file_size": MAX_UPLOAD_BYTES,  # refused by the server while it arrives, before it is stored
+        "app_kwargs": {"lifespan": cache_sweep.lifespan},  # sweeps the cache on the retention build_app sets
         "mcp_server": True,
     }
 

@@ -25,14 +25,17 @@ from seqdemo.attention import (
     extract_attention,
     padding_mass,
 )
+from seqdemo.head_patterns import measure_head_patterns
 from seqdemo.inputs import split_texts
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.padding import SIDES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.attention import MAX_POINTER_TOKENS, notes_html, pointer_payload
+from seqdemo.ui.views.head_patterns import head_patterns_html
 
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
 EXAMPLE_TEXTS = (
@@ -88,6 +91,10 @@ def extraction_cache(load: Callable[[str], tuple[PreTrainedModel, PreTrainedToke
         )
 
     return maps_for
+
+
+# Every head's pattern, measured once per batch (the maps compare by identity; maps_for keeps two).
+head_patterns = functools.lru_cache(maxsize=2)(measure_head_patterns)
 
 
 @functools.cache
@@ -152,7 +159,10 @@ def show_attention(
         row.png,
         overview.png,
         heatmap.downloads + row.downloads + overview.downloads,
-        notes_html(maps, view, *masses, offline=store.source.mode == "offline"),
+        notes_html(maps, view, *masses, untrained=store.untrained(role))
+        + head_patterns_html(
+            head_patterns(maps_for(role, texts, padding_side, chosen, True)), untrained=store.untrained(role)
+        ),
         ranges,
         [heatmap.drawing, row.drawing, overview.drawing],
     )
@@ -220,7 +230,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE["texts"],
                 lines=4,
                 max_lines=12,
@@ -228,12 +238,12 @@ def build(store: ModelStore) -> None:
                 info=f"Up to {MAX_TEXTS} texts; at most {MAX_LENGTH} tokens each (longer ones are truncated).",
             )
         with gr.Column(scale=2, min_width=280):
-            role = gr.Radio(
+            role = widgets.Radio(
                 choices=[(ROLES[name].summary, name) for name in ENCODER_ROLES], value=EXAMPLE["role"], label="Model"
             )
-            padding_side = gr.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
+            padding_side = widgets.Radio(choices=list(SIDES), value=EXAMPLE["padding_side"], label="padding_side")
             use_mask = gr.Checkbox(value=EXAMPLE["use_attention_mask"], label="Pass attention_mask to the model")
-            global_tokens = gr.Textbox(
+            global_tokens = widgets.Textbox(
                 value=EXAMPLE["global_tokens"],
                 label="Global tokens (global_attention_mask)",
                 info="Space-separated, as the labels show them without ␣: e.g. <s> what does",
@@ -241,14 +251,16 @@ def build(store: ModelStore) -> None:
             )
             run = gr.Button("Compute attention", variant="primary")
     with gr.Row():
-        example = gr.Number(DEFAULT_VIEW["example"], label="Text", precision=0, min_width=90)
-        layer = gr.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, min_width=90)
-        head = gr.Number(DEFAULT_VIEW["head"], label="Head", precision=0, min_width=90)
-        start = gr.Number(DEFAULT_VIEW["start"], label="First token", precision=0, min_width=90)
-        size = gr.Slider(
+        example = widgets.Number(DEFAULT_VIEW["example"], label="Text", precision=0, minimum=1, min_width=90)
+        layer = widgets.Number(DEFAULT_VIEW["layer"], label="Layer", precision=0, minimum=1, min_width=90)
+        head = widgets.Number(DEFAULT_VIEW["head"], label="Head", precision=0, minimum=0, min_width=90)
+        start = widgets.Number(DEFAULT_VIEW["start"], label="First token", precision=0, minimum=0, min_width=90)
+        size = widgets.Slider(
             8, MAX_VIEW_TOKENS, DEFAULT_VIEW["size"], step=8, label="Tokens per axis", min_width=240, scale=2
         )
-        query = gr.Number(DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, min_width=90)
+        query = widgets.Number(
+            DEFAULT_VIEW["query"], label="Query token (bar chart)", precision=0, minimum=0, min_width=90
+        )
     fields = {
         "texts": texts,
         "model": role,

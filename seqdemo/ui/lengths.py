@@ -14,6 +14,7 @@ from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
@@ -47,7 +48,7 @@ def measure_texts(
     counts = save_figure(plot_token_counts, report, stem="token-counts")
     padding = save_figure(plot_padding_grid, report, stem="padding-grid")
     return (
-        summary_html(report, offline=store.source.mode == "offline"),
+        summary_html(report, store.kit_description()),
         counts.png,
         padding.png,
         counts.downloads + padding.downloads,
@@ -62,11 +63,11 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE_INPUTS[0], lines=6, max_lines=16, label="Texts, one per line", info=describe_limits()
             )
         with gr.Column(scale=1, min_width=260):
-            roles = gr.CheckboxGroup(
+            roles = widgets.CheckboxGroup(
                 choices=[(ROLES[role].summary, role) for role in ENCODER_ROLES],
                 value=list(EXAMPLE_INPUTS[1]),
                 label="Tokenizers",

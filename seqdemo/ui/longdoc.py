@@ -30,12 +30,15 @@ from seqdemo.longdoc import (
     read_document_file,
     sweep_needle,
 )
+from seqdemo.longdoc_budget import check_comparison, check_sweep
 from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example_document, sweep_document
 from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, cached, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
+from seqdemo.ui.uploaded import refused_uploads_deleted
 from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
@@ -77,6 +80,7 @@ def example_text(name: str, *, store: ModelStore) -> tuple[str, str]:
 
 
 @user_errors("reading the file")
+@refused_uploads_deleted
 def upload_text(path: str | None) -> str:
     """The uploaded file's text, for the document box."""
     if not path:
@@ -107,6 +111,7 @@ def compare_document(
     keys = chosen_strategies(list(strategies or []))
     document = check_document(document)  # stripped, so the notes' offsets match the results'
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_comparison(document, keys, pair, settings)
     results: list[StrategyResult] = []
     yield status_html([], keys, "running"), None, "", [], "", []
     for result in compare_long_document_strategies(document, keys, pair, settings):
@@ -164,6 +169,7 @@ def run_sweep(
     if source == SWEEP_SOURCES[0]:
         document = sweep_document(_count_tokens(short), short.budget, long.budget)
     settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_sweep(passage, document, keys, pair, int(positions), settings)
     yield sweep_status_html(None, keys), None, [], []
     for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
         figure = save_figure(plot_needle_sweep, sweep, stem="needle-sweep")
@@ -186,9 +192,9 @@ def build(store: ModelStore) -> None:
     limits = gr.Markdown()
     with gr.Row():
         with gr.Column(scale=3):
-            example = gr.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
+            example = widgets.Dropdown(choices=list(EXAMPLE_NOTES), value=LATE, label="Example documents")
             example_note = gr.HTML()
-            document = gr.Textbox(
+            document = widgets.Textbox(
                 lines=9,
                 max_lines=14,
                 label="Document",
@@ -196,18 +202,20 @@ def build(store: ModelStore) -> None:
             )
             upload = gr.UploadButton("Upload a .txt or .md file", file_types=[".txt", ".md"], size="sm")
         with gr.Column(scale=2, min_width=300):
-            strategies = gr.CheckboxGroup(
+            strategies = widgets.CheckboxGroup(
                 choices=[(strategy.title, key) for key, strategy in LONG_DOCUMENT_STRATEGIES.items()],
                 value=list(LONG_DOCUMENT_STRATEGIES),
                 label="Strategies",
             )
-            head_tokens = gr.Slider(
+            head_tokens = widgets.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="head + tail: tokens from the head (rest from the tail)"
             )
-            stride = gr.Slider(
+            stride = widgets.Slider(
                 0, TOKENS_CEILING, value=0, step=1, label="sliding windows: stride (tokens neighbouring windows share)"
             )
-            aggregation = gr.Radio(list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by")
+            aggregation = widgets.Radio(
+                list(AGGREGATIONS), value="mean", label="sliding windows: combine window logits by"
+            )
             run = gr.Button("Compare strategies", variant="primary")
     fields = {"document": document, "strategies": strategies, "head_tokens": head_tokens, "stride": stride}
     link = LessonLink("longdoc", {**fields, "aggregation": aggregation})
@@ -226,10 +234,10 @@ def build(store: ModelStore) -> None:
         "compare `mean` with `max`."
     )
     with gr.Row():
-        passage = gr.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
+        passage = widgets.Textbox(value=SWEEP_PASSAGE, lines=2, label="Passage (the needle)", scale=3)
         with gr.Column(scale=2, min_width=300):
-            source = gr.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
-            positions = gr.Slider(
+            source = widgets.Radio(list(SWEEP_SOURCES), value=SWEEP_SOURCES[0], label="Move it through")
+            positions = widgets.Slider(
                 2,
                 MAX_SWEEP_POSITIONS,
                 value=DEFAULT_POSITIONS,

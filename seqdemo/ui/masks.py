@@ -22,6 +22,7 @@ from seqdemo.masks import (
 from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.precision import noise_precision
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, cached, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
@@ -86,7 +87,8 @@ last position of each row. With right padding that position is a pad for the sho
 they continue from a pad; with left padding every row ends on its own last token, and `generate`
 builds position ids from the `attention_mask` (`cumsum − 1`), so each prompt gets exactly the
 tokens it gets alone. Greedy decoding, end-of-text suppressed so every run writes the same number
-of tokens. This holds as much for the offline kit's random weights as for the trained `gpt2`.
+of tokens. This holds as much for a model with random weights (the offline kit's GPT-2) as for the
+trained `gpt2`.
 """
 
 
@@ -128,8 +130,9 @@ def run_lesson(
     key_mask = _key_mask_figure(texts, role, index, store)
     proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
     batch = proof.masked.batch
-    offline = store.source.mode == "offline"
-    model_source = "offline kit, random weights" if offline else store.checkpoint(role)
+    model_source = (
+        f"offline kit: {store.offline_phrase(role)}" if store.offline_phrase(role) else store.checkpoint(role)
+    )
     return (
         notes_html(proof.notes),
         token_grid(batch, batch.attention_mask, "attention_mask"),
@@ -141,7 +144,7 @@ def run_lesson(
         proof_figure.png,
         proof_figure.downloads,
         positions_html(proof),
-        notes_html(generation.notes) + generation_html(generation, texts, offline),
+        notes_html(generation.notes) + generation_html(generation, texts, untrained=store.untrained(GENERATION_ROLE)),
         generation_prompts_html(generation),
         [key_mask.drawing],
         [proof_figure.drawing],
@@ -153,7 +156,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown(EXPLANATION)
     with gr.Row():
         with gr.Column(scale=3):
-            texts = gr.Textbox(
+            texts = widgets.Textbox(
                 value=EXAMPLE_INPUTS[0],
                 lines=5,
                 max_lines=12,
@@ -161,8 +164,8 @@ def build(store: ModelStore) -> None:
                 info=describe_limits(max_texts=MAX_TEXTS),
             )
         with gr.Column(scale=1, min_width=260):
-            role = gr.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
-            max_new_tokens = gr.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
+            role = widgets.Dropdown(choices=_role_choices(), value=EXAMPLE_INPUTS[1], label="Model (sections 1-3)")
+            max_new_tokens = widgets.Slider(1, 10, value=EXAMPLE_INPUTS[3], step=1, label="max_new_tokens (section 4)")
             run = gr.Button("Run the proof", variant="primary")
     notes = gr.HTML()
 
@@ -172,7 +175,7 @@ def build(store: ModelStore) -> None:
         with gr.Column(scale=3):
             key_mask = gr.Image(label="Key mask", show_label=False, type="filepath", interactive=False, height=560)
         with gr.Column(scale=2):
-            example = gr.Dropdown(
+            example = widgets.Dropdown(
                 choices=_example_choices(EXAMPLE_TEXTS), value=EXAMPLE_INPUTS[2], label="Example for the key mask"
             )
             gr.Markdown(KEY_MASK_NOTE)

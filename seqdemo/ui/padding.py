@@ -22,6 +22,7 @@ from seqdemo.padding import (
     split_text_pairs,
 )
 from seqdemo.plots.padding import plot_batch_shapes
+from seqdemo.ui import widgets
 from seqdemo.ui.components import bind, on_page_load, user_errors
 from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
@@ -146,15 +147,15 @@ def _config_widgets(label: str, default: PaddingConfig) -> list[gr.components.Co
 
     gr.Markdown(f"### Configuration {label}")
     with gr.Row():
-        padding = knob(gr.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
-        max_length = knob(gr.Textbox, "max_length", placeholder="none", min_width=90)
-        multiple = knob(gr.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
+        padding = knob(widgets.Dropdown, "padding", list(PADDING_STRATEGIES), min_width=130)
+        max_length = knob(widgets.Textbox, "max_length", placeholder="none", min_width=90)
+        multiple = knob(widgets.Textbox, "pad_to_multiple_of", placeholder="none", min_width=90)
     with gr.Row():
-        padding_side = knob(gr.Radio, "padding_side", list(SIDES), min_width=130)
-        truncation = knob(gr.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
-        truncation_side = knob(gr.Radio, "truncation_side", list(SIDES), min_width=130)
+        padding_side = knob(widgets.Radio, "padding_side", list(SIDES), min_width=130)
+        truncation = knob(widgets.Dropdown, "truncation", list(TRUNCATION_STRATEGIES))
+        truncation_side = knob(widgets.Radio, "truncation_side", list(SIDES), min_width=130)
     with gr.Row():
-        stride = knob(gr.Number, "stride", precision=0, min_width=90)
+        stride = knob(widgets.Number, "stride", precision=0, min_width=90)
         overflow = knob(gr.Checkbox, "return_overflowing_tokens", min_width=200)
     return [padding, max_length, multiple, padding_side, truncation, truncation_side, stride, overflow]
 
@@ -163,7 +164,7 @@ def build(store: ModelStore) -> None:
     """The tab's widgets and events, inside the current `gr.Tab`."""
     gr.Markdown(INTRO)
     with gr.Row():
-        raw_texts = gr.Textbox(
+        raw_texts = widgets.Textbox(
             EXAMPLE_INPUTS[0],
             elem_id="sd-pt-texts",
             lines=4,
@@ -171,7 +172,7 @@ def build(store: ModelStore) -> None:
             info=describe_limits(MAX_TEXTS, MAX_CHARS),
             scale=3,
         )
-        raw_pairs = gr.Textbox(
+        raw_pairs = widgets.Textbox(
             EXAMPLE_INPUTS[1],
             elem_id="sd-pt-pairs",
             lines=4,
@@ -180,8 +181,10 @@ def build(store: ModelStore) -> None:
             scale=2,
         )
     with gr.Row():
-        role = gr.Radio(list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role")
-        shown = gr.Slider(
+        role = widgets.Radio(
+            list(ENCODER_ROLES), value=EXAMPLE_INPUTS[2], label="tokenizer", scale=2, elem_id="sd-pt-role"
+        )
+        shown = widgets.Slider(
             1,
             len(LABELS),
             value=EXAMPLE_INPUTS[3],

@@ -61,7 +61,7 @@ def _longformer_note(maps: AttentionMaps, view: AttentionView) -> str:
 
 
 def notes_html(
-    maps: AttentionMaps, view: AttentionView, with_mask: np.ndarray, without_mask: np.ndarray, offline: bool
+    maps: AttentionMaps, view: AttentionView, with_mask: np.ndarray, without_mask: np.ndarray, *, untrained: bool
 ) -> str:
     """Truncation, attention on padding, Longformer's pattern, and what the view leaves out.
 
@@ -88,11 +88,12 @@ def notes_html(
         f"(at most {MAX_VIEW_TOKENS} per axis, at most {MAX_TICK_LABELS} of them labelled). "
         "Move the window with <i>First token</i> and <i>Tokens per axis</i>.</p>"
     )
-    if offline:
+    if untrained:
         notes.append(
-            '<p class="sd-note">Offline kit: these small models are untrained (seeded random weights), so their '
+            '<p class="sd-note">Offline kit: this small model is untrained (seeded random weights), so its '
             "attention is nearly uniform and the colour scale is stretched to show it; what is real here is its "
-            "structure: the zeros on padding, Longformer's band and its global rows and columns.</p>"
+            "structure: the zeros on padding, Longformer's band and its global rows and columns. "
+            "<b>BERT</b> runs the pretrained MiniLM, whose heads have learned patterns.</p>"
         )
     return "".join(notes)
 

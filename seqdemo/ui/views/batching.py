@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from seqdemo.batching import BATCHING_STRATEGIES, BatchingReport, MaxLengthAdvice, PlanRun
+from seqdemo.plural import plural
 
 PLAN_COLUMNS = (
     "strategy",
@@ -25,8 +26,9 @@ def advice_markdown(advice: MaxLengthAdvice, texts: int) -> str:
     """The recommended `max_length`, what it would truncate, and the length percentiles it comes from."""
     p = advice.percentiles
     return (
-        f"**Recommended `max_length` = {advice.max_length}** (p{advice.quantile * 100:g} of {texts:,} texts, rounded "
-        f"up to a multiple of 8, model maximum {advice.model_max_length}): it would truncate "
+        f"**Recommended `max_length` = {advice.max_length}** (p{advice.quantile * 100:g} of "
+        f"{plural(texts, 'text')}, rounded up to a multiple of 8, model maximum {advice.model_max_length}): "
+        f"it would truncate "
         f"**{advice.truncated_share:.1%}** of the texts. Token counts: median {p[50]:.0f}, p90 {p[90]:.0f}, "
         f"p95 {p[95]:.0f}, p99 {p[99]:.0f}, longest {p[100]:.0f}."
     )

@@ -9,6 +9,7 @@ import html
 
 from seqdemo.lengths import SPACE_MARK, LengthReport, TokenizerLengths
 from seqdemo.models import ROLES
+from seqdemo.offline import KitDescription
 from seqdemo.token_kinds import BYTES, PAD, SPECIAL, UNK
 from seqdemo.ui.views.elements import chip
 
@@ -43,7 +44,7 @@ def _longformer_note(report: LengthReport) -> str:
     return f'<p class="sd-note">{note}</p>'
 
 
-def summary_html(report: LengthReport, offline: bool = False) -> str:
+def summary_html(report: LengthReport, kit: KitDescription | None = None) -> str:
     """Per tokenizer: min / max / mean tokens, padding to the longest, and texts over the limit."""
     special = "" if report.add_special_tokens else " (special tokens not counted)"
     rows = []
@@ -75,11 +76,17 @@ def summary_html(report: LengthReport, offline: bool = False) -> str:
                 f'<p class="sd-error">{html.escape(lengths.name)}: text {which} is longer than model_max_length '
                 f"({lengths.model_max_length:,} tokens with special tokens): the model would have to truncate it.</p>"
             )
-    if offline:
+    if kit is not None and kit.real:
         notes.append(
-            '<p class="sd-note">Offline kit: these tokenizers were trained on this machine on a small corpus, '
-            "with much smaller vocabularies than the Hub checkpoints, so words split into more pieces than "
-            "they would there.</p>"
+            "<p class=\"sd-note\">Offline kit: bert-base-uncased's WordPiece vocabulary and GPT-2's byte-level BPE, "
+            "which splits text into roberta-base's tokens, so the counts are those of the Hub checkpoints "
+            "(RoBERTa's and Longformer's token ids differ from the Hub's; GPT-2's are the same).</p>"
+        )
+    elif kit is not None:
+        notes.append(
+            '<p class="sd-note">Fallback offline kit: these tokenizers were trained on this machine on a small '
+            "corpus, with much smaller vocabularies than the Hub checkpoints, so words split into more pieces "
+            "than they would there.</p>"
         )
     return table + "".join(notes)
 

@@ -20,6 +20,7 @@ from seqdemo.longdoc import (
 from seqdemo.longdoc_examples import EXAMPLE_NOTES
 from seqdemo.models import ROLES
 from seqdemo.plots.palette import LABEL_COLORS
+from seqdemo.plural import plural
 
 
 def limits_markdown(pair: dict[str, Classifier], offline: bool) -> str:
@@ -113,7 +114,7 @@ def document_notes(document: str, results: Sequence[StrategyResult], short_budge
     short = next((result for result in results if result.role == SHORT_ROLE), None)
     if short is not None and short.sees_everything:
         notes.append(
-            f"The whole document ({short.document_tokens:,} tokens) fits in the short window "
+            f"The whole document ({plural(short.document_tokens, 'token')}) fits in the short window "
             f"({short_budget:,}): every strategy reads all of it, so the short classifier's strategies "
             "agree exactly."
         )

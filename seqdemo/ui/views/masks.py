@@ -130,7 +130,7 @@ def _ids_cell(ids: np.ndarray, reference: np.ndarray, tokens: Sequence[str]) -> 
     return f"<td>{''.join(pieces)}</td>"
 
 
-def generation_html(comparison: GenerationComparison, texts: Sequence[str], offline: bool) -> str:
+def generation_html(comparison: GenerationComparison, texts: Sequence[str], *, untrained: bool = False) -> str:
     """Generated token ids side by side; ids that differ from the one-at-a-time run in red."""
     rows = []
     for i, text in enumerate(texts):
@@ -149,9 +149,9 @@ def generation_html(comparison: GenerationComparison, texts: Sequence[str], offl
             f"{cells[2]}{_verdict(bool(comparison.right_matches[i]))}</tr>"
         )
     kit = (
-        " The offline kit's GPT-2 has random weights, so its continuations are nonsense (often one token "
+        " This GPT-2 has random weights (the offline kit's), so its continuations are nonsense (often one token "
         "repeated): what matters is whether the runs agree."
-        if offline
+        if untrained
         else ""
     )
     return (

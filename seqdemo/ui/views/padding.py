@@ -11,6 +11,7 @@ import html
 from collections.abc import Sequence
 
 from seqdemo.padding import EncodedBatch, EncodedRow
+from seqdemo.plural import plural
 from seqdemo.token_kinds import OVERLAP, PAD, REAL, SPECIAL, TRUNCATED
 from seqdemo.ui.views.elements import chips
 
@@ -109,7 +110,7 @@ def panel_html(batch: EncodedBatch) -> str:
             "the model would fail on it; truncate.</p>"
         )
     for index, row in enumerate(batch.rows[:ROWS_SHOWN]):
-        caption = f"{batch.row_label(index)} · {len(row.tokens)} positions"
+        caption = f"{batch.row_label(index)} · {plural(len(row.tokens), 'position')}"
         table = row_table(row, scroll_to_end=batch.config.padding_side == "left" and not row.attention_mask.all())
         parts.append(f'<div class="sd-pt-caption">{caption}</div>{table}')
     if len(batch.rows) > ROWS_SHOWN:

@@ -1,0 +1,182 @@
+"""Nothing on disk grows with requests: Gradio's cache is cleaned on its retention, uploads over the limit never land.
+
+An app with a retention of seconds instead of an hour is launched and sent requests over plain
+HTTP (gradio_client would download every figure into its own temporary files). The app's own
+temporary files are counted in a private temporary folder, Gradio's cache through the app's own
+list of the files it put there. `DISK_REQUESTS=1000` runs the measurement at full size by hand; each
+run writes what it measured to artifacts/disk.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from conftest import launched
+from gradio.utils import get_upload_folder
+from gradio_http import raw_call, server_paths
+
+from seqdemo.models import ModelStore
+from seqdemo.settings import CACHE_MAX_AGE_S, CACHE_SWEEP_S
+from seqdemo.ui import build_app, padding
+from seqdemo.ui.cache_sweep import sweep_cache
+from seqdemo.uploads import MAX_UPLOAD_BYTES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SWEEP_S, MAX_AGE_S = 1.0, 3.0
+REQUESTS = int(os.environ.get("DISK_REQUESTS", "20"))
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def test_the_cache_keeps_files_an_hour_checked_every_five_minutes():
+    assert (CACHE_MAX_AGE_S, CACHE_SWEEP_S) == (3600.0, 300.0)  # the retention the settings promise
+
+
+@pytest.fixture(scope="module")
+def short_retention_app(store):
+    """(url, demo): the whole app whose cache sweep runs every SWEEP_S for files older than MAX_AGE_S."""
+    settings = dataclasses.replace(store.settings, cache_sweep_s=SWEEP_S, cache_max_age_s=MAX_AGE_S)
+    demo = build_app(ModelStore(store.source, settings, store.device))
+    with launched(demo) as url:
+        yield url, demo
+
+
+def cached_files(demo) -> list[Path]:
+    """The files the app has put in Gradio's cache that are still there."""
+    return [Path(path) for files in demo.temp_file_sets for path in list(files) if Path(path).is_file()]
+
+
+def wait_until(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return condition()
+
+
+def test_a_shortened_retention_sees_the_figures_of_a_request_go(short_retention_app):
+    url, demo = short_retention_app
+    event, payload = raw_call(url, "/measure_lengths", [f"a text {uuid.uuid4()}\nand another", ["bert"], True])
+    assert event == "complete"
+    figures = [Path(path) for path in server_paths(payload)]
+    assert figures and all(path.is_file() for path in figures)
+    assert all(Path(get_upload_folder()).resolve() in path.resolve().parents for path in figures)
+    assert wait_until(lambda: not any(path.exists() for path in figures), MAX_AGE_S + 3 * SWEEP_S + 5)
+    assert not any(path.parent.exists() for path in figures)  # nor the folders Gradio made for them
+
+
+def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(tmp_path, monkeypatch):
+    """Gradio's own sweep iterates the live sets, and a request adding a file mid-sweep ends it for good."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    old, young = set(), set()
+    for number in range(2000):
+        path = tmp_path / f"folder{number}" / "figure.png"
+        path.parent.mkdir()
+        path.write_bytes(b"png")
+        (old if number < 1500 else young).add(str(path))
+    files = old | young
+    blocks = SimpleNamespace(blocks={}, temp_file_sets=[files])
+    stop = threading.Event()
+
+    def request_adding_files():
+        number = 0
+        while not stop.is_set():
+            files.add(str(tmp_path / f"new{number}.png"))  # registered; written later or never: a request in flight
+            number += 1
+
+    adder = threading.Thread(target=request_adding_files)
+    adder.start()
+    try:
+        time.sleep(0.01)
+        cutoff = time.time()
+        time.sleep(0.05)
+        for name in young:
+            os.utime(name)  # young files: touched after the cut-off (ctime moves with it)
+        deleted = sweep_cache(blocks, time.time() - cutoff, set())
+    finally:
+        stop.set()
+        adder.join()
+    assert deleted >= len(old)
+    assert not any(Path(name).exists() or Path(name).parent.exists() for name in old)
+    assert all(Path(name).exists() for name in young) and young <= files and not old & files
+
+
+def snapshot(folder: Path) -> tuple[int, int]:
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def request(url: str, number: int) -> None:
+    """Request `number`: the lengths tab for even numbers, padding for odd ones, each on texts of its own."""
+    if number % 2:
+        data = [f"Text {number}, padded.\nA longer text, number {number}.", *padding.EXAMPLE_INPUTS[1:]]
+        event, payload = raw_call(url, "/padding_compare", data)
+    else:
+        event, payload = raw_call(url, "/measure_lengths", [f"Request {number}.\nSecond text.", ["bert"], True])
+    assert event == "complete" and server_paths(payload)  # figures drawn and handed out
+
+
+@pytest.fixture(scope="module")
+def many_requests(short_retention_app, tmp_path_factory):
+    """REQUESTS requests to the lengths and padding endpoints, with the process's temporary folder a private one.
+
+    Returns the private folder's (files, bytes) before and after, and the app's cached (files, bytes)
+    right after the requests.
+    """
+    url, demo = short_retention_app
+    private = tmp_path_factory.mktemp("app-tmp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(private))
+        request(url, -2), request(url, -1)  # each endpoint once first: what a first request sets up is not growth
+        before = snapshot(private)
+        for number in range(REQUESTS):
+            request(url, number)
+        after = snapshot(private)
+    cached = cached_files(demo)
+    measured = {
+        "requests": REQUESTS,
+        "before": before,
+        "after": after,
+        "cached": (len(cached), sum(path.stat().st_size for path in cached)),
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the figures a run measured, for whoever reads its numbers
+    (ARTIFACTS / "disk.json").write_text(json.dumps(measured, indent=1), encoding="utf-8")
+    return measured
+
+
+def test_requests_leave_the_apps_own_temporary_files_unchanged(many_requests):
+    (files_before, bytes_before), (files_after, bytes_after) = many_requests["before"], many_requests["after"]
+    assert files_after == files_before
+    assert bytes_after <= 2 * bytes_before  # files may be replaced by others of about their size, not added
+
+
+def test_requests_leave_gradios_cache_bounded_by_the_retention(many_requests, short_retention_app):
+    _, demo = short_retention_app
+    files, _ = many_requests["cached"]
+    assert files > 0  # the figures of the last requests are there, younger than MAX_AGE_S
+    wait_until(lambda: not cached_files(demo), MAX_AGE_S + 3 * SWEEP_S + 10)
+    left = {str(path): round(time.time() - path.lstat().st_ctime, 1) for path in cached_files(demo)}
+    assert left == {}, "files still cached, with their age in seconds"
+
+
+def test_an_upload_over_the_limit_is_refused_by_the_server_before_it_is_stored(app_url):
+    name = f"over-limit-{uuid.uuid4().hex}.txt"
+    response = httpx.post(
+        f"{app_url}gradio_api/upload", files={"files": (name, b"x" * (MAX_UPLOAD_BYTES + 1))}, timeout=60
+    )
+    assert response.status_code == 413 and "maximum allowed size" in response.text
+    assert not list(Path(get_upload_folder()).rglob(name))
+    small = httpx.post(f"{app_url}gradio_api/upload", files={"files": (name, b"fits")}, timeout=60)
+    assert small.status_code == 200 and Path(small.json()[0]).name == name  # the limit, not uploads, is refused
+    Path(small.json()[0]).unlink()
