@@ -54,7 +54,7 @@ def test_dollar_signs_in_the_lengths_charts_are_dollar_signs(tokenizers):
 
 
 def test_the_lengths_handler_draws_math_like_text_without_an_error(store):
-    summary, counts_png, *_ = measure_texts("\n".join(DOLLARS), list(ENCODER_ROLES), True, store=store)
+    *_, (summary, counts_png, *_) = measure_texts("\n".join(DOLLARS), list(ENCODER_ROLES), True, store=store)
     assert counts_png.endswith(".png") and "4 texts" in summary
 
 

@@ -22,11 +22,11 @@ def plot_line(points):
 def test_repeated_requests_leave_the_apps_temporary_files_unchanged(store, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this process's temporary folder, for the test
     monkeypatch.setattr(figures, "_folder", [])  # and a figure folder inside it
-    measure_texts(*EXAMPLE_INPUTS, store=store)
+    list(measure_texts(*EXAMPLE_INPUTS, store=store))
     before = {path: path.stat().st_size for path in tmp_path.rglob("*")}
     assert len([path for path in before if path.suffix == ".png"]) == 2  # the two figures, nothing else
     for _ in range(5):
-        measure_texts(*EXAMPLE_INPUTS, store=store)
+        list(measure_texts(*EXAMPLE_INPUTS, store=store))
     assert {path: path.stat().st_size for path in tmp_path.rglob("*")} == before
 
 

@@ -17,7 +17,7 @@ EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 
 
 def test_the_example_fills_every_output(store):
-    summary, counts_png, padding_png, files, per_text, chips, drawings = measure_texts(
+    *_, (summary, counts_png, padding_png, files, per_text, chips, drawings) = measure_texts(
         EXAMPLE, list(ENCODER_ROLES), True, store=store
     )
     for role in ENCODER_ROLES:
@@ -77,7 +77,7 @@ def test_emoji_and_other_scripts_show_their_pieces(store):
 )
 def test_bad_input_becomes_a_gr_error_with_the_backend_message(store, raw, roles, message):
     with pytest.raises(gr.Error, match=message):
-        measure_texts(raw, roles, True, store=store)
+        list(measure_texts(raw, roles, True, store=store))
 
 
 def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpoint):
@@ -88,14 +88,21 @@ def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpo
         list(EXAMPLE_INPUTS[1]),
         EXAMPLE_INPUTS[2],
     ]
-    first = on_load.fn()
+    *_, first = on_load.fn()
     report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in ENCODER_ROLES})
     assert first[4:6] == (texts_html(report), chips_html(report))
-    assert on_load.fn() is first  # every later visitor gets the computed example from memory
+    assert list(on_load.fn())[-1] is first  # every later visitor gets the computed example from memory
 
 
 def test_the_summary_says_which_kit_tokenizes(store):
-    summary = measure_texts(EXAMPLE, list(ENCODER_ROLES), True, store=store)[0]
+    summary = next(measure_texts(EXAMPLE, list(ENCODER_ROLES), True, store=store))[0]
     real = store.kit_description().real
     assert ("the counts are those of the Hub checkpoints" in summary) == real
     assert ("Fallback offline kit" in summary) != real
+
+
+def test_the_tables_come_before_the_figures(store):
+    tables, drawn = measure_texts(EXAMPLE, list(ENCODER_ROLES), True, store=store)
+    assert tables[1] is None and tables[2] is None and tables[3] == []  # no figure yet
+    assert (tables[0], tables[4], tables[5]) == (drawn[0], drawn[4], drawn[5])  # the same tables
+    assert drawn[3] == [drawn[1], drawn[2]] and all(Path(f).is_file() for f in drawn[3])

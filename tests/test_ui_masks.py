@@ -23,13 +23,19 @@ OUTPUTS = (
 ).split()
 
 
+def lesson(*inputs, store):
+    """The handler's last update: every panel, named."""
+    *_, last = run_lesson(*inputs, store=store)
+    return dict(zip(OUTPUTS, last, strict=True))
+
+
 def _lengths(tokenizer, texts) -> np.ndarray:
     return np.array([len(tokenizer(text)["input_ids"]) for text in texts])
 
 
 @pytest.fixture(scope="module")
 def example(store):
-    return dict(zip(OUTPUTS, run_lesson(EXAMPLE, DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS, store=store), strict=True))
+    return lesson(EXAMPLE, DEFAULT_ROLE, 0, DEFAULT_NEW_TOKENS, store=store)
 
 
 def test_the_example_fills_every_panel(store, example):
@@ -76,7 +82,7 @@ def test_generation_table_shows_left_padding_matching_and_right_padding_not(stor
 
 
 def test_a_single_text_still_shows_its_mask_with_a_note(store):
-    outputs = dict(zip(OUTPUTS, run_lesson("Only this one.", "roberta", 0, 2, store=store), strict=True))
+    outputs = lesson("Only this one.", "roberta", 0, 2, store=store)
     assert "nothing to pad" in outputs["notes"]
     length = len(store.tokenizer("roberta")("Only this one.")["input_ids"])
     assert outputs["batch_mask"].count("<b>1</b>") == length
@@ -86,9 +92,9 @@ def test_a_single_text_still_shows_its_mask_with_a_note(store):
 
 def test_empty_or_oversized_batches_get_one_sentence():
     with pytest.raises(gr.Error, match="enter at least one text"):
-        run_lesson("  \n ", DEFAULT_ROLE, 0, 3, store=None)
+        lesson("  \n ", DEFAULT_ROLE, 0, 3, store=None)
     with pytest.raises(gr.Error, match=f"at most {MAX_TEXTS}"):
-        run_lesson("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
+        lesson("\n".join(f"text {i}" for i in range(MAX_TEXTS + 1)), DEFAULT_ROLE, 0, 3, store=None)
 
 
 def test_key_mask_can_be_drawn_for_any_example(store):
@@ -112,3 +118,13 @@ def test_the_proof_names_the_offline_checkpoint_and_generation_says_random_weigh
 ):
     assert html.escape(store.offline_phrase(DEFAULT_ROLE)) in example["proof_header"]
     assert ("random weights" in example["generation"]) == store.untrained("decoder")
+
+
+def test_the_proof_comes_first_then_its_figures_then_generation(store):
+    updates = [dict(zip(OUTPUTS, update, strict=True)) for update in run_lesson(EXAMPLE, "roberta", 0, 2, store=store)]
+    assert len(updates) == 3
+    first, figures, last = updates
+    assert first["proof_table"] == last["proof_table"] and first["key_png"] is None and first["proof_png"] is None
+    assert "Generating with GPT-2" in first["generation"] == figures["generation"]
+    assert figures["proof_png"] == last["proof_png"] and Path(figures["key_png"]).is_file()
+    assert "Generating" not in last["generation"] and "<table" in last["generation"]

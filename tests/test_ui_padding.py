@@ -25,7 +25,7 @@ from seqdemo.ui.views.padding import HEAD, ROWS_SHOWN, TAIL, panel_html
 @pytest.fixture(scope="module")
 def compare(store):
     """The tab's handler as the app calls it, the store given."""
-    return lambda *inputs: compare_configurations(*inputs, store=store)
+    return lambda *inputs: list(compare_configurations(*inputs, store=store))[-1]  # the last update: every panel
 
 
 def knob_index(config: int, name: str) -> int:
@@ -134,3 +134,9 @@ def test_parse_config_reads_empty_boxes_as_not_given():
 @pytest.mark.parametrize("config", [*DEFAULT_CONFIGS, PaddingConfig(pad_to_multiple_of=8, truncation_side="left")])
 def test_a_configuration_survives_its_widgets(config):
     assert parse_config(*knob_values(config)) == config
+
+
+def test_the_panels_come_before_the_figure(store):
+    panels, drawn = compare_configurations(*EXAMPLE_INPUTS, store=store)
+    assert panels[-3:] == (None, None, []) and panels[:-3] == drawn[:-3]
+    assert drawn[-2] == [drawn[-3]] and Path(drawn[-3]).is_file()

@@ -6,7 +6,7 @@ on a worked example, run when the page loads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import gradio as gr
 
@@ -40,20 +40,25 @@ text is padded to the longest: the grey slots in the padding picture are compute
 @user_errors("measuring the texts")
 def measure_texts(
     raw_texts: str | None, roles: Sequence[str] | None, count_special_tokens: bool, *, store: ModelStore
-) -> tuple[str, str, str, list[str], str, str, list[Drawing]]:
-    """The tab's handler: (summary, counts PNG, padding PNG, PNG files, per-text table, chips, drawings for SVGs)."""
+) -> Iterator[tuple[str, str | None, str | None, list[str], str, str, list[Drawing]]]:
+    """The tab's handler: (summary, counts PNG, padding PNG, PNG files, per-text table, chips, drawings for SVGs).
+
+    Two updates: the tables at once (tokenizing takes milliseconds), then the two figures (drawing
+    them takes most of the time); the last holds everything.
+    """
     texts = split_texts(raw_texts)
     tokenizers = {role: store.tokenizer(role) for role in ENCODER_ROLES if role in (roles or ())}
     report = measure_lengths(texts, tokenizers, add_special_tokens=count_special_tokens)
+    tables = (summary_html(report, store.kit_description()), texts_html(report), chips_html(report))
+    yield tables[0], None, None, [], *tables[1:], []
     counts = save_figure(plot_token_counts, report, stem="token-counts")
     padding = save_figure(plot_padding_grid, report, stem="padding-grid")
-    return (
-        summary_html(report, store.kit_description()),
+    yield (
+        tables[0],
         counts.png,
         padding.png,
         counts.downloads + padding.downloads,
-        texts_html(report),
-        chips_html(report),
+        *tables[1:],
         [counts.drawing, padding.drawing],
     )
 

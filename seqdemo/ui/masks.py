@@ -7,7 +7,7 @@ padding, and GPT-2's batched generation. The HTML is drawn by `ui.views.masks`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import gradio as gr
 
@@ -116,39 +116,70 @@ def show_key_mask(
     return figure.png, figure.downloads, [figure.drawing]
 
 
+GENERATION_RUNNING = (
+    '<p class="sd-note">Generating with GPT-2: each prompt alone, then the left- and right-padded batches…</p>'
+)
+
+
 @user_errors("running the mask proof")
 def run_lesson(
     raw_texts: str | None, role: str, example: int | None, max_new_tokens: int, *, store: ModelStore
-) -> tuple:
-    """The tab's handler: every panel for these texts and this model."""
+) -> Iterator[tuple]:
+    """The tab's handler: every panel for these texts and this model, as each is ready.
+
+    Three updates: the proof's tables (the encoder's runs), then its two figures, then section 4's
+    generation (GPT-2, the slowest part). The last holds every panel.
+    """
     texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
     proof = prove_mask(store.model(role, dtype=PRECISION.dtype), store.tokenizer(role), texts)
-    generation = compare_batched_generation(
-        store.model(GENERATION_ROLE), store.tokenizer(GENERATION_ROLE), texts, int(max_new_tokens)
-    )
     index = min(int(example or 0), len(texts) - 1)
-    key_mask = _key_mask_figure(texts, role, index, store)
-    proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
     batch = proof.masked.batch
     model_source = (
         f"offline kit: {store.offline_phrase(role)}" if store.offline_phrase(role) else store.checkpoint(role)
     )
-    return (
-        notes_html(proof.notes),
-        token_grid(batch, batch.attention_mask, "attention_mask"),
-        gr.Dropdown(choices=_example_choices(texts), value=index),
-        key_mask.png,
-        key_mask.downloads,
-        proof_header_html(proof, role, model_source, store.device.description, PRECISION.description),
-        proof_table_html(proof),
-        proof_figure.png,
-        proof_figure.downloads,
-        positions_html(proof),
-        notes_html(generation.notes) + generation_html(generation, texts, untrained=store.untrained(GENERATION_ROLE)),
-        generation_prompts_html(generation),
-        [key_mask.drawing],
-        [proof_figure.drawing],
+    tables = {
+        "notes": notes_html(proof.notes),
+        "batch_mask": token_grid(batch, batch.attention_mask, "attention_mask"),
+        "example": gr.Dropdown(choices=_example_choices(texts), value=index),
+        "proof_header": proof_header_html(proof, role, model_source, store.device.description, PRECISION.description),
+        "proof_table": proof_table_html(proof),
+        "positions": positions_html(proof),
+    }
+    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
+    waiting = {"generation": GENERATION_RUNNING, "prompts": ""}
+    yield _panels(**tables, **none, **waiting, proof_drawings=[])
+    key_mask = _key_mask_figure(texts, role, index, store)
+    proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
+    figures = {
+        "key_mask": key_mask.png,
+        "key_files": key_mask.downloads,
+        "proof_plot": proof_figure.png,
+        "proof_files": proof_figure.downloads,
+        "key_drawings": [key_mask.drawing],
+        "proof_drawings": [proof_figure.drawing],
+    }
+    yield _panels(**tables, **figures, **waiting)
+    generation = compare_batched_generation(
+        store.model(GENERATION_ROLE), store.tokenizer(GENERATION_ROLE), texts, int(max_new_tokens)
     )
+    yield _panels(
+        **tables,
+        **figures,
+        generation=notes_html(generation.notes)
+        + generation_html(generation, texts, untrained=store.untrained(GENERATION_ROLE)),
+        prompts=generation_prompts_html(generation),
+    )
+
+
+# The handler's outputs in order, as `build` wires them.
+OUTPUTS = (
+    "notes batch_mask example key_mask key_files proof_header proof_table proof_plot proof_files positions "
+    "generation prompts key_drawings proof_drawings"
+).split()
+
+
+def _panels(**panels: object) -> tuple:
+    return tuple(panels[name] for name in OUTPUTS)
 
 
 def build(store: ModelStore) -> None:

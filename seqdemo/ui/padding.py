@@ -6,6 +6,7 @@ invalid setting never blanks the others; the figure compares the batch shapes of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import astuple, fields
 
 import gradio as gr
@@ -111,8 +112,11 @@ EXAMPLE_INPUTS = (
 @user_errors("tokenizing the texts")
 def compare_configurations(
     raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
-) -> tuple:
-    """Handler: texts and every configuration's knobs -> one panel per configuration, figure, PNG file, drawings."""
+) -> Iterator[tuple]:
+    """Handler: texts and every configuration's knobs -> one panel per configuration, figure, PNG file, drawings.
+
+    Two updates when there is a figure: the panels at once, then the figure (drawing it takes most of the time).
+    """
     texts, pairs = split_text_pairs(raw_texts, raw_pairs, max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
     tokenizer, family = store.tokenizer(role), get_role(role).family
     panels, batches = [], {}
@@ -125,10 +129,10 @@ def compare_configurations(
             continue
         panels.append(panel_html(batches[label]))
     panels += [""] * (len(LABELS) - len(panels))
-    if not batches:
-        return *panels, None, None, []
-    figure = save_figure(plot_batch_shapes, batches, stem="padding-batch-shapes")
-    return *panels, figure.png, figure.downloads, [figure.drawing]
+    yield *panels, None, None, []
+    if batches:
+        figure = save_figure(plot_batch_shapes, batches, stem="padding-batch-shapes")
+        yield *panels, figure.png, figure.downloads, [figure.drawing]
 
 
 def show_columns(count: int) -> list[gr.Column]:
