@@ -139,9 +139,10 @@ def probe_hub(endpoint: str, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
     def ask() -> None:
         try:
             request = urllib.request.Request(endpoint + "/api/models?limit=1", method="HEAD")
-            urllib.request.urlopen(request, timeout=timeout_s)
-            answered.set()
+            with urllib.request.urlopen(request, timeout=timeout_s):  # closed at once: only the answer counts
+                answered.set()
         except urllib.error.HTTPError as err:  # an HTTP answer, even an error, means the Hub is there
+            err.close()
             if err.code < 500:
                 answered.set()
         except (OSError, ValueError):

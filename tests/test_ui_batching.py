@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from seqdemo.batching import BATCHING_STRATEGIES, recommend_max_length, token_lengths
+from seqdemo.errors import ModelLoadError
 from seqdemo.inputs import split_texts
 from seqdemo.ui import batching as tab
 from seqdemo.ui.figures import svg_files
@@ -92,6 +93,18 @@ def test_a_model_that_cannot_load_is_reported_in_one_line(store, monkeypatch):
     monkeypatch.setattr(store, "model", missing)
     with pytest.raises(gr.Error, match="The roberta model could not be loaded, .*: no config.json in the checkpoint"):
         tab.throughput("a text", "roberta", 8, 512, 128, no_progress, store=store)
+
+
+def test_the_stores_own_load_error_is_shown_as_it_is(store, monkeypatch):
+    said = "The roberta model did not load from the Hub in 10 s. Try again in a minute."
+
+    def stalled(role, attn_implementation=None):
+        raise ModelLoadError(said)
+
+    monkeypatch.setattr(store, "model", stalled)
+    with pytest.raises(gr.Error) as raised:
+        tab.throughput("a text", "roberta", 8, 512, 128, no_progress, store=store)
+    assert raised.value.message == said
 
 
 def test_choosing_a_role_sets_max_length_to_its_models_maximum(store, longformer_tokenizer):

@@ -118,6 +118,8 @@ def throughput(
         check_work(batching_work(lengths[:1], role, **plans), "Measuring one text", "Lower max_length.")
     try:
         model = store.model(role)
+    except ModelLoadError:
+        raise  # already says which role and what to do
     except (OSError, RuntimeError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelLoadError(
