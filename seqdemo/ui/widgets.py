@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
+from gradio.caching import CacheMissError, _probe_mode_active  # gradio 6.31's probe; see _refusal
 from gradio.component_meta import ComponentMeta
 
 from seqdemo.errors import InputError
@@ -37,10 +38,25 @@ def field_name(component: gr.components.Component) -> str:
     return str(component.label or component.elem_id or "This field")
 
 
-def refuse(component: gr.components.Component, allowed: str, given: object) -> gr.Error:
+def refuse(component: gr.components.Component, allowed: str, given: object) -> Exception:
     """The error for a value `component` cannot take: "<label> takes <allowed>; <given> is not one."."""
     shown = repr(given) if isinstance(given, str) else str(given)
-    return gr.Error(f"“{field_name(component)}” takes {allowed}; {shown} is not one.", print_exception=False)
+    return _refusal(f"“{field_name(component)}” takes {allowed}; {shown} is not one.")
+
+
+class _RefusedWhileProbing(gr.Error, CacheMissError):
+    """A refusal while the queue probes `gr.cache`: Gradio passes it on as a `gr.Error` and the probe takes it
+    for a miss."""
+
+
+def _refusal(message: str) -> Exception:
+    """`gr.Error(message)`; while the queue only probes `gr.cache` (before queueing a request), also a cache miss.
+
+    The probe runs preprocess outside the queue's error handling, so a plain refusal there would
+    answer the request with HTTP 500; as a miss the request is queued and refused as every other is.
+    """
+    kind = _RefusedWhileProbing if _probe_mode_active.get() else gr.Error
+    return kind(message, print_exception=False)
 
 
 def _number_range(minimum: float | None, maximum: float | None, whole: bool) -> str:
@@ -168,4 +184,4 @@ class Textbox(gr.Textbox, metaclass=_NoStub):
         try:
             return check_text(str(payload), field_name(self))
         except InputError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            raise _refusal(str(err)) from None
