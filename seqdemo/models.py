@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
@@ -154,6 +156,27 @@ def probe_hub(endpoint: str, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
     return answered.is_set()
 
 
+def prefetch_weights(checkpoint: str) -> None:
+    """Download a Hub checkpoint's config and weights into the local cache, as `from_pretrained` would.
+
+    The first weight file the repository has (safetensors, its shard index, PyTorch's) is fetched;
+    a local folder, an offline Hub cache or any other failure leaves the work to `from_pretrained`,
+    which reports it.
+    """
+    if Path(checkpoint).is_dir():
+        return
+    try:
+        hf_hub_download(checkpoint, "config.json")
+        for name in ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"):
+            try:
+                hf_hub_download(checkpoint, name)
+                return
+            except EntryNotFoundError:
+                continue
+    except Exception:  # noqa: BLE001 (from_pretrained tries again and says what went wrong)
+        return
+
+
 def decide_source(settings: Settings, probe: Callable[[str], bool] = probe_hub) -> ModelSource:
     """Decide hub or offline from the settings, probing the Hub only in `auto` mode."""
     if settings.models == "offline":
@@ -262,8 +285,11 @@ class ModelStore:
 
         def load() -> Any:
             kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+            checkpoint = self.checkpoint(role)
+            if self.source.mode == "hub":
+                prefetch_weights(checkpoint)  # outside the build lock: a slow download holds up no other load
             with _BUILDING:
-                model = get_role(role).model_class.from_pretrained(self.checkpoint(role), **kwargs)
+                model = get_role(role).model_class.from_pretrained(checkpoint, **kwargs)
             return model.to(self.device.device, dtype).eval()
 
         return self._loaded(("model", role, variant), load)
