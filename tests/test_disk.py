@@ -125,7 +125,7 @@ def request(url: str, number: int) -> None:
         event, payload = raw_call(url, "/padding_compare", data)
     else:
         event, payload = raw_call(url, "/measure_lengths", [f"Request {number}.\nSecond text.", ["bert"], True])
-    assert event == "complete" and server_paths(payload)  # figures drawn and handed out
+    assert event == "complete" and server_paths(payload), payload  # figures drawn and handed out
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +139,7 @@ def many_requests(short_retention_app, tmp_path_factory):
     private = tmp_path_factory.mktemp("app-tmp")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tempfile, "tempdir", str(private))
+        patch.setattr(figures, "_folder", [])  # a figure folder inside it (Gradio serves only temp dir files)
         # figures kept at most FIGURE_CAP (of figures.MAX_FILES), pruned on every write: the bound shows in 20 requests
         patch.setattr(figures, "MAX_FILES", FIGURE_CAP)
         patch.setattr(figures, "PRUNE_EVERY_S", 0)
