@@ -15,12 +15,12 @@ from matplotlib.text import Text
 
 from seqdemo.attention import choose_view, extract_attention
 from seqdemo.lengths import measure_lengths
-from seqdemo.masks import attention_key_mask, pad_tokenized_texts, tokenize_texts
+from seqdemo.masks import attention_key_mask, pad_tokenized_texts, prove_mask, tokenize_texts
 from seqdemo.models import ENCODER_ROLES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
 from seqdemo.plots.fonts import FAMILIES, installed
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
-from seqdemo.plots.masks import plot_key_mask
+from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.ui.lengths import measure_texts
 
 DOLLARS = ["I paid $5 and $10 for it", "$\\foo$ costs", "$x^{$ oops", "$$$$"]
@@ -92,3 +92,11 @@ def test_cjk_emoji_and_other_scripts_are_drawn_without_missing_glyphs(tokenizers
         drawn_texts(plot_key_mask(batch, 0, attention_key_mask(batch, 0, store.model("bert").config), "bert"))
     missing = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
     assert missing == []
+
+
+def test_no_figure_shows_mathtext_source_in_its_tick_labels(store):
+    """Text is drawn literally, so a formatter that writes $\\mathdefault{10^{-6}}$ would show it as it is."""
+    proof = prove_mask(store.model("bert"), store.tokenizer("bert"), ["A text.", "A longer text than that one."])
+    labels = [text.get_text() for text in drawn_texts(plot_mask_proof(proof))]
+    assert not [label for label in labels if "$" in label or "mathdefault" in label]
+    assert {"10⁻⁶", "10⁰"} & set(labels)  # the log axis, labelled in powers of ten

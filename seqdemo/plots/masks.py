@@ -7,10 +7,13 @@ a "0" on the floor of the axis instead.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from seqdemo.masks import MaskProof, PaddedBatch
 from seqdemo.plots.fonts import MONO, installed
@@ -97,12 +100,26 @@ def _bars(axes, proof: MaskProof, series, title: str) -> None:
         color=TOLERANCE_COLOR,
     )
     axes.set_yscale("log")
+    # Figures draw text literally (plots.fonts: no mathtext), so the log axis is labelled 10⁻⁶, not $10^{-6}$.
+    axes.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+    axes.yaxis.set_minor_formatter(NullFormatter())
     axes.set_xlim(-0.5, count - 0.5)  # all-zero series draw no bars and must not move the limits
     labels = [f"text {i + 1}\n{length} tok" for i, length in enumerate(proof.tokenized.lengths)]
     axes.set_xticks(range(count), labels, fontsize=8)
     axes.set_ylabel("max |Δ| against the text alone")
     axes.set_title(title, fontsize=11, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_of_ten(value: float, _position: object = None) -> str:
+    """'10⁻⁶' for a power of ten, else '' (log-axis tick labels without mathtext)."""
+    if value <= 0:
+        return ""
+    exponent = round(math.log10(value))
+    return f"10{str(exponent).translate(SUPERSCRIPTS)}" if math.isclose(value, 10.0**exponent) else ""
 
 
 def plot_mask_proof(proof: MaskProof) -> Figure:
