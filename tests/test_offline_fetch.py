@@ -14,16 +14,21 @@ from seqdemo.offline.fetch import MINILM, FetchError, cached_parts, fetch_parts
 from seqdemo.settings import Settings
 
 
-def test_an_index_that_never_answers_is_given_up_on_within_the_timeout(tmp_path):
+def test_an_index_that_never_answers_is_given_up_on_within_the_timeout(tmp_path, monkeypatch):
+    system_tmp = tmp_path / "system-tmp"  # the temporary folder pip would use, watched for what it leaves
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    parts = tmp_path / "parts"
     with socket.socket() as silent:  # accepts connections (the kernel's backlog), never replies
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         index = f"http://127.0.0.1:{silent.getsockname()[1]}/simple"
         started = time.monotonic()
         with pytest.raises(FetchError, match="did not finish within 3 s"):
-            fetch_parts(tmp_path, index_url=index, timeout_s=3)
+            fetch_parts(parts, index_url=index, timeout_s=3)
     assert time.monotonic() - started < 8  # pip alone would wait 10 s per read, and retry
-    assert [path.name for path in tmp_path.iterdir()] == [".lock"]  # no download or extraction left behind
+    assert [path.name for path in parts.iterdir()] == [".lock"]  # no download or extraction left behind
+    assert list(system_tmp.iterdir()) == []  # nor pip's temporary folders, though pip was killed
 
 
 def test_an_archive_with_another_hash_is_refused(tmp_path):

