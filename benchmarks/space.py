@@ -223,7 +223,14 @@ def plan_calls(client: Client) -> list[Call]:
         )
     )
     calls.append(
-        Call("attention maps, 2 texts", "/attention_maps", _with(_defaults(client, "/attention_maps"), p0=texts2), 3.0)
+        Call(
+            "attention maps, 2 texts",
+            "/attention_maps",
+            _with(_defaults(client, "/attention_maps"), p0=texts2),
+            budget_r=6.0,  # with the token row and every layer and head, drawn after
+            first_budget_r=3.0,  # the notes and the heatmap
+            is_result=_figure_present(0),
+        )
     )
     shipped = (ROOT / "seqdemo" / "data" / "batching_example.txt").read_text(encoding="utf-8")
     calls.append(

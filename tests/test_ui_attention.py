@@ -28,7 +28,8 @@ def store_cache(store):
 
 
 def run(store, *inputs, maps_for=None):
-    return show_attention(*inputs, store=store, maps_for=maps_for or store_cache(store))
+    """The handler's last update: every output."""
+    return list(show_attention(*inputs, store=store, maps_for=maps_for or store_cache(store)))[-1]
 
 
 def with_changes(**changes):
@@ -115,9 +116,9 @@ def test_the_example_runs_on_page_load_from_memory_after_the_first(endpoint):
     on_load = endpoint("attention_maps_example")
     assert [trigger for _, trigger in on_load.targets] == ["load"]
     assert [component.value for component in endpoint("attention_maps").inputs] == list(EXAMPLE_INPUTS)
-    first = on_load.fn()
-    assert Path(first[0]).exists()
-    assert on_load.fn() is first  # every later visitor gets the computed example from memory
+    *_, first = on_load.fn()
+    assert all(Path(png).exists() for png in first[:3])
+    assert list(on_load.fn())[-1] is first  # every later visitor gets the computed example from memory
 
 
 @pytest.mark.parametrize("role", ["bert", "roberta"])
@@ -130,3 +131,10 @@ def test_notes_say_untrained_only_for_a_seeded_model_and_name_what_its_heads_do(
 def test_the_kits_minilm_shows_learned_heads(real_kit, store):
     notes = run(store, *with_changes(role="bert"))[4]
     assert "untrained" not in notes and "previous token" in notes
+
+
+def test_the_notes_and_the_heatmap_come_before_the_row_and_the_overview(store):
+    first, last = show_attention(*with_changes(), store=store, maps_for=store_cache(store))
+    assert first[0] == last[0] and first[4] == last[4] and first[5] == last[5]  # heatmap, notes, ranges
+    assert first[1] == first[2] == gr.skip()  # the previous row and overview stay meanwhile
+    assert first[3] == [first[0]] and last[3] == list(last[:3])

@@ -178,10 +178,12 @@ def plot_layers_heads(maps: AttentionMaps, view: AttentionView) -> Figure:
     cells = panels[0][0].shape[0]
     gap = max(1, cells // 10)
     step = cells + gap
-    mosaic = np.ones((layers * step - gap, heads * step - gap, 4))  # white between panels
+    # RGBA bytes, white between panels: matplotlib draws a uint8 image without converting every pixel
+    mosaic = np.full((layers * step - gap, heads * step - gap, 4), 255, dtype=np.uint8)
     for layer, row in enumerate(panels):
         for head, panel in enumerate(row):
-            mosaic[layer * step : layer * step + cells, head * step : head * step + cells] = _colours(panel)
+            colours = np.round(_colours(panel) * 255).astype(np.uint8)
+            mosaic[layer * step : layer * step + cells, head * step : head * step + cells] = colours
     side = min(1.6, 11.0 / heads)
     fig = Figure(figsize=(side * heads, side * layers))  # fixed axes, cropped on saving, as in the heatmap
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))

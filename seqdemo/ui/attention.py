@@ -10,7 +10,7 @@ render and the browser draws any layer and head from them (`attention_pointer.js
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -119,14 +119,17 @@ def show_attention(
     *,
     store: ModelStore,
     maps_for: MapsFor | None = None,
-) -> tuple:
+) -> Iterator[tuple]:
     """The tab's handler: (heatmap PNG, row PNG, overview PNG, PNG files, notes, view-number ranges, drawings).
 
-    While a view number is empty (being typed), nothing is redrawn. `maps_for` (default: the
-    store's `store_extraction`) is where the attention maps come from.
+    Two updates: the notes and the heatmap first, then the token row and every layer and head (the
+    overview takes longest to draw; until then the previous row and overview stay). While a view
+    number is empty (being typed), nothing is redrawn. `maps_for` (default: the store's
+    `store_extraction`) is where the attention maps come from.
     """
     if None in (example, layer, head, start, query):
-        return tuple(gr.skip() for _ in range(HANDLER_OUTPUTS))
+        yield tuple(gr.skip() for _ in range(HANDLER_OUTPUTS))
+        return
     maps_for = maps_for or store_extraction(store)
     maps, view = _maps_and_view(
         maps_for,
@@ -144,9 +147,9 @@ def show_attention(
     )
     texts, chosen = maps_key(raw_texts, role, global_tokens)
     masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
-    heatmap = save_figure(plot_attention_heatmap, maps, view, stem="attention-heatmap")
-    row = save_figure(plot_token_row, maps, view, stem="attention-token-row")
-    overview = save_figure(plot_layers_heads, maps, view, stem="attention-layers-heads")
+    notes = notes_html(maps, view, *masses, untrained=store.untrained(role)) + head_patterns_html(
+        head_patterns(maps_for(role, texts, padding_side, chosen, True)), untrained=store.untrained(role)
+    )
     ranges = (
         f"1 to {maps.batch_size}",
         f"1 to {maps.num_layers}",
@@ -154,15 +157,16 @@ def show_attention(
         f"0 to {maps.seq_len - 1}",
         f"0 to {maps.seq_len - 1}",
     )
-    return (
+    heatmap = save_figure(plot_attention_heatmap, maps, view, stem="attention-heatmap")
+    yield heatmap.png, gr.skip(), gr.skip(), heatmap.downloads, notes, ranges, [heatmap.drawing]
+    row = save_figure(plot_token_row, maps, view, stem="attention-token-row")
+    overview = save_figure(plot_layers_heads, maps, view, stem="attention-layers-heads")
+    yield (
         heatmap.png,
         row.png,
         overview.png,
         heatmap.downloads + row.downloads + overview.downloads,
-        notes_html(maps, view, *masses, untrained=store.untrained(role))
-        + head_patterns_html(
-            head_patterns(maps_for(role, texts, padding_side, chosen, True)), untrained=store.untrained(role)
-        ),
+        notes,
         ranges,
         [heatmap.drawing, row.drawing, overview.drawing],
     )
