@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SWEEP_S, MAX_AGE_S = 1.0, 3.0
 REQUESTS = int(os.environ.get("DISK_REQUESTS", "20"))
+MAX_ADDED = 20_000  # files the sweep test's stand-in requests register while it sweeps
 FIGURE_CAP = 4  # recent figure files the app keeps in this test (figures.MAX_FILES in the app)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -92,9 +93,11 @@ def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(
 
     def request_adding_files():
         number = 0
-        while not stop.is_set():
+        while not stop.is_set() and number < MAX_ADDED:  # bounded: a sweep reads every name it finds
             files.add(str(tmp_path / f"new{number}.png"))  # registered; written later or never: a request in flight
             number += 1
+            if number % 100 == 0:
+                time.sleep(0.001)  # requests arrive over time, not all in one burst
 
     adder = threading.Thread(target=request_adding_files)
     adder.start()
