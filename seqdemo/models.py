@@ -216,6 +216,7 @@ class ModelStore:
         self._loads: dict[tuple[str, str, str | None], concurrent.futures.Future] = {}
         self._thread_tokenizers = threading.local()
         self._kit: Path | None = None
+        self._kit_description: KitDescription | None = None
 
     def kit_dir(self) -> Path:
         with self._lock:
@@ -224,8 +225,17 @@ class ModelStore:
             return self._kit
 
     def kit_description(self) -> KitDescription | None:
-        """Which offline kit runs (real parts or the fallback) and what each of its checkpoints is; None on the Hub."""
-        return None if self.source.mode == "hub" else describe_kit(self.kit_dir())
+        """Which offline kit runs (real parts or the fallback) and what each of its checkpoints is; None on the Hub.
+
+        Read from the kit's manifest once: the store's kit is built once, and requests ask for it.
+        """
+        if self.source.mode == "hub":
+            return None
+        kit = self.kit_dir()
+        with self._lock:
+            if self._kit_description is None:
+                self._kit_description = describe_kit(kit)
+            return self._kit_description
 
     def offline_phrase(self, role: str) -> str | None:
         """What the role's offline checkpoint is, in a phrase; None on the Hub."""

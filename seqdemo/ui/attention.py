@@ -147,8 +147,9 @@ def show_attention(
     )
     texts, chosen = maps_key(raw_texts, role, global_tokens)
     masses = [padding_mass(maps_for(role, texts, padding_side, chosen, mask)) for mask in (True, False)]
-    notes = notes_html(maps, view, *masses, untrained=store.untrained(role)) + head_patterns_html(
-        head_patterns(maps_for(role, texts, padding_side, chosen, True)), untrained=store.untrained(role)
+    untrained = store.untrained(role)
+    notes = notes_html(maps, view, *masses, untrained=untrained) + head_patterns_html(
+        head_patterns(maps_for(role, texts, padding_side, chosen, True)), untrained=untrained
     )
     ranges = (
         f"1 to {maps.batch_size}",

@@ -134,9 +134,8 @@ def run_lesson(
     proof = prove_mask(store.model(role, dtype=PRECISION.dtype), store.tokenizer(role), texts)
     index = min(int(example or 0), len(texts) - 1)
     batch = proof.masked.batch
-    model_source = (
-        f"offline kit: {store.offline_phrase(role)}" if store.offline_phrase(role) else store.checkpoint(role)
-    )
+    phrase = store.offline_phrase(role)
+    model_source = f"offline kit: {phrase}" if phrase else store.checkpoint(role)
     tables = {
         "notes": notes_html(proof.notes),
         "batch_mask": token_grid(batch, batch.attention_mask, "attention_mask"),
