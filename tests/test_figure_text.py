@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
 import pytest
+from PIL import Image
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -18,7 +20,7 @@ from seqdemo.lengths import measure_lengths
 from seqdemo.masks import attention_key_mask, pad_tokenized_texts, prove_mask, tokenize_texts
 from seqdemo.models import ENCODER_ROLES
 from seqdemo.plots.attention import plot_attention_heatmap, plot_layers_heads, plot_token_row
-from seqdemo.plots.fonts import FAMILIES, installed
+from seqdemo.plots.fonts import FAMILIES, MONO, SANS, families_for, fit_fonts, installed
 from seqdemo.plots.lengths import plot_padding_grid, plot_token_counts
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.ui.lengths import measure_texts
@@ -100,3 +102,30 @@ def test_no_figure_shows_mathtext_source_in_its_tick_labels(store):
     labels = [text.get_text() for text in drawn_texts(plot_mask_proof(proof))]
     assert not [label for label in labels if "$" in label or "mathdefault" in label]
     assert {"10⁻⁶", "10⁰"} & set(labels)  # the log axis, labelled in powers of ten
+
+
+def png_pixels(figure: Figure) -> np.ndarray:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return np.asarray(Image.open(buffer))
+
+
+def test_a_text_keeps_only_the_families_its_characters_are_drawn_from():
+    assert families_for("The cat sat on the mat. 0123 −", SANS) == ["DejaVu Sans"]
+    assert families_for("Привет こんにちは 🙂", SANS) == ["DejaVu Sans", "Noto Sans CJK JP", "Symbola"]
+    assert families_for("שלום 世界", MONO) == ["DejaVu Sans Mono", "Noto Sans Mono CJK JP", "Noto Sans Hebrew"]
+    assert families_for("anything", ["sans-serif"]) is None  # a generic family is left to matplotlib
+
+
+def test_fitting_the_fonts_draws_the_same_pixels(tokenizers, store):
+    """Fitting only drops families a text never draws from, so the picture is the same, pixel for pixel."""
+    report = measure_lengths(SCRIPTS + DOLLARS, tokenizers)
+    tokenizer = store.tokenizer("bert")
+    batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, SCRIPTS[:3]), "right")
+    allowed = attention_key_mask(batch, 0, store.model("bert").config)
+    for plot, args in [(plot_token_counts, (report,)), (plot_key_mask, (batch, 0, allowed, "bert"))]:
+        fitted = fit_fonts(plot(*args))
+        assert np.array_equal(png_pixels(fitted), png_pixels(plot(*args))), plot.__name__
+        labels = [text for text in fitted.findobj(Text) if text.get_text()]
+        assert any(text.get_fontfamily()[0] in {"DejaVu Sans", "DejaVu Sans Mono"} for text in labels)
+        assert max(len(text.get_fontfamily()) for text in labels) < len(installed(SANS))  # narrowed everywhere
