@@ -11,9 +11,9 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from PIL import Image
 
 from seqdemo.attention import choose_view, extract_attention
 from seqdemo.lengths import measure_lengths
