@@ -32,7 +32,7 @@ from benchmarks.longdoc import SPECIAL_IDS, VOCAB_SIZE
 from benchmarks.machine import describe_machine
 from seqdemo.device import pick_device
 from seqdemo.fast_longformer import with_fast_attention
-from seqdemo.precision import Precision, answer_precision, cast_model, cpu_has_native_bf16
+from seqdemo.precision import Precision, answer_precision, cast_model, cpu_has_native_bf16, int8_copy
 
 LENGTHS = (1024, 2048, 4096)
 ROBERTA_TOKENS = 512
@@ -139,15 +139,23 @@ def run(rounds: int = 7, seed: int = 0) -> dict[str, object]:
         "blocked_fp32": ("blocked SDPA attention, float32", blocked, False),
         "blocked_autocast_bf16": ("blocked SDPA attention under bfloat16 autocast", blocked, True),
         "blocked_bf16_weights": ("blocked SDPA attention, a bfloat16 copy", blocked_bf16, False),
+        "blocked_int8": ("blocked SDPA attention, int8 linear layers over float32", int8_copy(blocked), False),
     }
-    chosen_key = "blocked_bf16_weights" if chosen.dtype == torch.bfloat16 else "blocked_fp32"
+    roberta_paths = {"roberta_bf16_weights": roberta_bf16, "roberta_int8": int8_copy(roberta)}
+    if not cpu_has_native_bf16():  # emulated bfloat16 is slower than float32: minutes of rounds that show only that
+        longformer_paths = {key: path for key, path in longformer_paths.items() if "bf16" not in key}
+        roberta_paths.pop("roberta_bf16_weights")
+    chosen_key = {torch.bfloat16: "blocked_bf16_weights"}.get(chosen.dtype, "blocked_fp32")
+    chosen_roberta = {torch.bfloat16: "roberta_bf16_weights"}.get(chosen.dtype, "roberta_fp32")
+    if chosen.int8_linears:
+        chosen_key, chosen_roberta = "blocked_int8", "roberta_int8"
     roberta_batch = document(ROBERTA_TOKENS, seed, longformer=False)
     rows, roberta_rows = [], {}
     for length in LENGTHS:
         batch = document(length, seed, longformer=True)
         calls = {key: forward(model, batch, autocast) for key, (_, model, autocast) in longformer_paths.items()}
         calls["roberta_fp32"] = forward(roberta, roberta_batch)
-        calls["roberta_bf16_weights"] = forward(roberta_bf16, roberta_batch)
+        calls |= {key: forward(model, roberta_batch) for key, model in roberta_paths.items()}
         wall, cpu, outputs = interleaved(calls, rounds)
         median = {key: statistics.median(times) for key, times in wall.items()}
         reference_wall = wall["transformers_fp32"]
@@ -158,11 +166,14 @@ def run(rounds: int = 7, seed: int = 0) -> dict[str, object]:
             rows.append(row)
             print(json.dumps(row), flush=True)
         r = median["roberta_fp32"]
-        roberta_rows[length] = {
-            "roberta_fp32": summary(wall["roberta_fp32"], cpu["roberta_fp32"]),
-            "roberta_bf16_weights": summary(wall["roberta_bf16_weights"], cpu["roberta_bf16_weights"])
-            | {"ratio_to_roberta_fp32": round(median["roberta_bf16_weights"] / r, 3)}
-            | accuracy(outputs["roberta_bf16_weights"], outputs["roberta_fp32"]),
+        roberta_rows[length] = {"roberta_fp32": summary(wall["roberta_fp32"], cpu["roberta_fp32"])}
+        for key in roberta_paths:
+            roberta_rows[length][key] = (
+                summary(wall[key], cpu[key])
+                | {"ratio_to_roberta_fp32": round(median[key] / r, 3)}
+                | accuracy(outputs[key], outputs["roberta_fp32"])
+            )
+        roberta_rows[length] |= {
             "longformer_chosen_in_R": round(median[chosen_key] / r, 2),
             "longformer_transformers_fp32_in_R": round(median["transformers_fp32"] / r, 2),
         }
@@ -176,7 +187,7 @@ def run(rounds: int = 7, seed: int = 0) -> dict[str, object]:
         "native_bf16": cpu_has_native_bf16(),
         "chosen": {
             "path": chosen_key,
-            "roberta": "roberta_bf16_weights" if chosen.dtype == torch.bfloat16 else "roberta_fp32",
+            "roberta": chosen_roberta,
             "precision": chosen.description,
         },
         "one_off_seconds": {"cast_model_bf16": round(cast_s, 2), "with_fast_attention": round(swap_s, 3)},

@@ -10,7 +10,7 @@ from seqdemo.device import pick_device
 from seqdemo.fast_longformer import BlockedLongformerSelfAttention, global_slots, with_fast_attention
 from seqdemo.offline.kit import PAIR_DIR
 from seqdemo.offline.longdoc_task import document_within
-from seqdemo.precision import answer_precision, cast_model
+from seqdemo.precision import answer_precision, cast_model, int8_copy
 
 FLOAT32_TOLERANCE = 2e-5  # max |Δ| of hidden states and logits: float32 noise, nothing more
 PROBABILITY_TOLERANCE = 0.01  # bfloat16 vs float32, max |Δp|
@@ -143,6 +143,33 @@ def test_global_slots_list_each_rows_global_positions_in_order():
 def bfloat16_path(model: nn.Module) -> nn.Module:
     """The long-document lesson's path on a CPU with native bf16: a bfloat16 copy, blocked attention."""
     return with_fast_attention(cast_model(model, answer_precision(pick_device("cpu"), native_bf16=lambda: True)))
+
+
+def int8_path(model: nn.Module) -> nn.Module:
+    """The long-document lesson's path on a CPU without native bf16: blocked attention, int8 linear layers."""
+    precision = answer_precision(pick_device("cpu"), native_bf16=lambda: False, int8=lambda: True)
+    assert precision.int8_linears
+    return int8_copy(with_fast_attention(model))
+
+
+@pytest.mark.parametrize(("length", "globals_"), [(64, "cls"), (256, "cls"), (256, "several")])
+def test_int8_probabilities_stay_within_001_of_float32_at_transformers_initialisation(length, globals_):
+    """int8 rounds each layer's input, so unlike bfloat16 it is checked on weights of a real model's scale.
+
+    `random_longformer`'s large weights exaggerate activations far past a trained model's (there
+    int8 drifts past 0.01); transformers' own initialisation, like the trained pair below, stays close.
+    """
+    torch.manual_seed(0)
+    config = LongformerConfig(
+        num_hidden_layers=2, hidden_size=64, num_attention_heads=4, intermediate_size=128, attention_window=32,
+        vocab_size=100, max_position_embeddings=600, num_labels=3, pad_token_id=1,
+    )  # fmt: skip
+    model = LongformerForSequenceClassification(config).eval()
+    batch = padded_batch(length, globals_)
+    with torch.inference_mode():
+        expected = model(**batch).logits.softmax(-1)
+        got = int8_path(model)(**batch).logits.softmax(-1)
+    assert 0 < max_diff(got, expected) <= PROBABILITY_TOLERANCE
 
 
 def test_bfloat16_probabilities_stay_within_001_of_float32_on_a_random_model():

@@ -334,7 +334,15 @@ def test_the_deduplicated_batched_sweep_matches_every_copy_run_alone(float32_pai
     assert max(rows[SHORT_ROLE][0]) > 1  # what was new ran in batches
 
 
-def test_the_lessons_precision_answers_within_001_of_float32(pair, float32_pair, examples):
+LESSON_PRECISIONS = {  # what answer_precision picks with native bf16, and without it on a CPU with an int8 engine
+    "bfloat16": Precision(torch.bfloat16, "bfloat16"),
+    "int8": Precision(torch.float32, "float32 with int8 linear layers", int8_linears=True),
+}
+
+
+@pytest.mark.parametrize("precision", list(LESSON_PRECISIONS))
+def test_the_lessons_precisions_answer_within_001_of_float32(store, float32_pair, examples, precision):
+    pair = load_pair(store, LESSON_PRECISIONS[precision])
     for name in (LATE, SHORT):
         fast = list(compare_long_document_strategies(examples[name], list(LONG_DOCUMENT_STRATEGIES), pair))
         exact = list(compare_long_document_strategies(examples[name], list(LONG_DOCUMENT_STRATEGIES), float32_pair))

@@ -3,8 +3,9 @@
 The limit is read from the loaded tokenizer and model, never assumed: RoBERTa-family models
 number positions from `pad_token_id + 1`, so 514 position embeddings hold 512 tokens. A
 sequence is document ids wrapped in `<s>` … `</s>`; Longformer gets global attention on `<s>`.
-The lesson's answers run in `answer_precision` (bfloat16 where the CPU computes it natively),
-Longformer with its attention blocked through SDPA; each model is built and warmed up once.
+The lesson's answers run in `answer_precision` (bfloat16 where the CPU computes it natively, else
+int8 linear layers where it can), Longformer with its attention blocked through SDPA; each model is
+built and warmed up once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from seqdemo.fast_longformer import with_fast_attention
 from seqdemo.longformer import global_attention_on_bos, padding_multiple
 from seqdemo.models import ModelStore
 from seqdemo.padding import pad_encodings
-from seqdemo.precision import Precision, answer_precision
+from seqdemo.precision import Precision, answer_precision, int8_copy
 
 SHORT_ROLE = "short-classifier"
 LONG_ROLE = "long-classifier"
@@ -61,24 +62,29 @@ class Classifier:
         return padding_multiple(self.model.config)
 
 
-# store -> (role, dtype) -> the model as the lesson runs it; built once per store, under the lock.
-_LESSON_MODELS: weakref.WeakKeyDictionary[ModelStore, dict[tuple[str, torch.dtype], Any]] = weakref.WeakKeyDictionary()
+# store -> (role, precision) -> the model as the lesson runs it; built once per store, under the lock.
+_LESSON_MODELS: weakref.WeakKeyDictionary[ModelStore, dict[tuple[str, Precision], Any]] = weakref.WeakKeyDictionary()
 _LESSON_LOCK = threading.Lock()
 
 
 def _lesson_model(store: ModelStore, role: str, precision: Precision) -> Any:
-    """The role's model in `precision` (loaded in it, no float32 copy kept), Longformer's attention blocked, warmed up.
+    """The role's model in `precision`, Longformer's attention blocked, warmed up.
+
+    A bfloat16 model is loaded in it, with no float32 copy kept; int8 linear layers are a copy
+    beside the store's float32 model, sharing its other weights.
 
     Warming up here, once per model, keeps one-off set-up (allocator, kernels) out of every
     request's latency without a second timed pass per request.
     """
     with _LESSON_LOCK:
         models = _LESSON_MODELS.setdefault(store, {})
-        key = (role, precision.dtype)
+        key = (role, precision)
         if key not in models:
             model = store.model(role, dtype=precision.dtype)
             if padding_multiple(model.config):
                 model = with_fast_attention(model)
+            if precision.int8_linears:
+                model = int8_copy(model)
             tokenizer = store.tokenizer(role)
             warm_up(Classifier(role, tokenizer, model, (), sequence_limit(tokenizer, model.config), precision))
             models[key] = model
