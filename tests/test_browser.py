@@ -39,6 +39,9 @@ def browser():
         browser.close()
 
 
+IDLE_PAGE = "() => !document.querySelector('.progress-text, .eta-bar, .generating, .pending')"
+
+
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until the app is mounted and no event is pending (no progress bar or spinner shown).
 
@@ -46,10 +49,7 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """
     page.wait_for_selector("button[role='tab']", timeout=timeout_ms)
     page.wait_for_timeout(500)  # let the load events start
-    page.wait_for_function(
-        "() => !document.querySelector('.progress-text, .eta-bar, .generating, .pending')",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(IDLE_PAGE, timeout=timeout_ms)
 
 
 # Words each tab shows only once its worked example has been computed, and how many times
@@ -145,3 +145,48 @@ def test_embed_mode_opens_the_linked_tab_without_the_title(browser, app_url):
         assert selected_title(page) == TITLES["padding"]
         assert not page.locator("#sd-title").is_visible()
         assert page.locator("#sd-header").is_visible()  # which models and device: always said
+
+
+# Every change of the sweep's status and figure, recorded in the page as it happens.
+RECORD_SWEEP = """() => {
+    window.sdSweep = [];
+    const snapshot = () => {
+        const status = document.querySelector("#sd-sweep-status")?.innerText.trim() ?? "";
+        const src = document.querySelector("#sd-sweep-plot img")?.src ?? "";
+        const last = window.sdSweep[window.sdSweep.length - 1];
+        if (!last || last.status !== status || last.src !== src) window.sdSweep.push({status, src});
+    };
+    new MutationObserver(snapshot).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                           characterData: true});
+}"""
+STREAMING_FIGURE = """() => {
+    const status = document.querySelector("#sd-sweep-status")?.innerText ?? "";
+    const img = document.querySelector("#sd-sweep-plot img");
+    return /sweeping with .*\\(([1-9]) of/.test(status) && !!img && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def test_the_needle_sweep_streams_its_curves_while_it_runs(browser, app_url, screenshot_dir):
+    """Tab 4's sweep shows a figure while strategies are still sweeping, and each update draws a new one."""
+    with opened(browser, f"{app_url}?tab=longdoc", "longdoc") as page:
+        page.evaluate(RECORD_SWEEP)
+        positions = page.locator("#sd-sweep-positions input[type='number']")
+        positions.fill("9")  # not the worked example's count, so the sweep runs rather than replays
+        positions.press("Enter")
+        page.get_by_role("button", name="Run the sweep").click()
+        with contextlib.suppress(Exception):  # the screenshot is taken if an update is caught on screen
+            page.wait_for_function(STREAMING_FIGURE, timeout=60_000, polling=50)
+            page.locator("#sd-sweep-status").scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshot_dir / "longdoc-sweep-streaming.png"), full_page=True)
+        page.wait_for_function(
+            "() => document.querySelector('#sd-sweep-status')?.innerText.startsWith('Done: 5 of 5')"
+            " && window.sdSweep.some(s => s.status.includes('sweeping with'))",
+            timeout=120_000,
+        )
+        page.wait_for_function(IDLE_PAGE, timeout=120_000)
+        log = page.evaluate("window.sdSweep")
+        final = page.locator("#sd-sweep-status").inner_text()
+    running = [entry for entry in log if "sweeping with" in entry["status"]]
+    streamed = {entry["src"] for entry in running if entry["src"]}
+    assert len(streamed) >= 2, f"the figure changed {len(streamed)} times while the sweep ran: {log}"
+    assert "for each of the 9 documents" in final, final

@@ -243,10 +243,13 @@ def build(store: ModelStore) -> None:
                 value=DEFAULT_POSITIONS,
                 step=1,
                 label=f"Positions (at most {MAX_SWEEP_POSITIONS})",
+                elem_id="sd-sweep-positions",
             )
             sweep = gr.Button("Run the sweep", variant="primary")
-    sweep_status = gr.HTML()
-    sweep_plot = gr.Image(label="Needle sweep", show_label=False, type="filepath", interactive=False)
+    sweep_status = gr.HTML(elem_id="sd-sweep-status")
+    sweep_plot = gr.Image(
+        label="Needle sweep", show_label=False, type="filepath", interactive=False, elem_id="sd-sweep-plot"
+    )
     with gr.Accordion("Download the sweep figure (PNG, SVG)", open=False):
         sweep_downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
         sweep_drawings = svg_on_request(sweep_downloads, api_name="needle_sweep_svg")
