@@ -122,3 +122,12 @@ def test_every_lesson_has_a_link_on_both_its_pages(demo):
     assert set(LESSON_EVENTS) == {tab_id for tab_id, _, _ in TABS}
     assert len(opening_events(demo, "")) == len(TABS)
     assert all(len(opening_events(demo, tab_id)) == 1 for tab_id, _, _ in TABS)
+
+
+@pytest.mark.parametrize(("tab_id", "api_name"), LESSON_EVENTS.items())
+def test_opening_a_link_runs_its_lesson_once(demo, tab_id, api_name):
+    """The link's own event runs the lesson; a `change` trigger on a field it fills would run it a second time."""
+    (event,) = [event for event in demo.fns.values() if event.api_name == api_name and event.page == ""]
+    filled = {block._id for opening in opening_events(demo, "") for block in opening.outputs}
+    again = [(target, trigger) for target, trigger in event.targets if trigger == "change" and target in filled]
+    assert event.targets and again == []

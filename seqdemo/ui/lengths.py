@@ -94,7 +94,8 @@ def build(store: ModelStore) -> None:
         token_chips = gr.HTML()
 
     outputs = [summary, counts_plot, padding_plot, downloads, per_text, token_chips, drawings]
-    triggers = [run.click, roles.change, count_special.change]
+    # `input`, not `change`: a link that fills the widgets runs the lesson itself, and `change` would run it again
+    triggers = [run.click, roles.input, count_special.input]
     handler = bind(measure_texts, store)
     gr.on(triggers, handler, [texts, roles, count_special], outputs, api_name="measure_lengths")
     on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="measure_lengths_example", link=link)

@@ -217,7 +217,8 @@ def build(store: ModelStore) -> None:
     shown.change(show_columns, shown, columns, api_name="padding_show_configurations")
     outputs = [*panels, plot, downloads, drawings]
     handler = bind(compare_configurations, store)
-    triggers = [run.click, role.change, shown.change] + [knob.change for knob in knobs]
+    # `input`, not `change`: a link that fills the widgets runs the lesson itself, and `change` would run it again
+    triggers = [run.click, role.input, shown.input] + [knob.input for knob in knobs]
     gr.on(
         triggers,
         handler,
