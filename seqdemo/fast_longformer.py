@@ -8,12 +8,12 @@ nor global, plus every global key, once; global queries attend to every non-padd
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers.models.longformer.modeling_longformer import LongformerSelfAttention
+
+from seqdemo.precision import sharing_tensors
 
 
 class BlockedLongformerSelfAttention(nn.Module):
@@ -165,8 +165,7 @@ def with_fast_attention(model: nn.Module, block_size: int | None = None) -> nn.M
     weights: parameters and buffers are the same tensors, so never `.to()` the copy (that would
     convert the original's weights too): pass a converted model (`seqdemo.precision.cast_model`).
     """
-    shared = {id(tensor): tensor for tensor in (*model.parameters(), *model.buffers())}
-    fast = copy.deepcopy(model, memo=shared)
+    fast = sharing_tensors(model)
     swapped = [name for name, module in fast.named_modules() if isinstance(module, LongformerSelfAttention)]
     if not swapped:
         raise ValueError(f"{type(model).__name__} has no Longformer self-attention to replace.")

@@ -13,6 +13,7 @@ import copy
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import torch
 from torch import nn
@@ -49,7 +50,7 @@ def cpu_has_native_bf16(capabilities: Mapping[str, object] | None = None) -> boo
 
 def cpu_runs_int8(capabilities: Mapping[str, object] | None = None, engines: Sequence[str] | None = None) -> bool:
     """True when torch has an int8 engine that this CPU's instructions run; defaults read torch."""
-    if _quantize_dynamic() is None:
+    if _quantization() is None:
         return False
     found = torch.cpu.get_capabilities() if capabilities is None else capabilities
     engines = torch.backends.quantized.supported_engines if engines is None else engines
@@ -100,15 +101,21 @@ def cast_model(model: nn.Module, precision: Precision) -> nn.Module:
     return copy.deepcopy(model, memo)
 
 
-def _quantize_dynamic() -> Callable[..., nn.Module] | None:
-    """torch's eager dynamic quantization, or None where this torch no longer has it (it is moving to torchao)."""
+def _quantization() -> ModuleType | None:
+    """torch's eager quantization, or None where this torch no longer has it (it is moving to torchao)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 announces the move on import
         try:
-            from torch.ao.quantization import quantize_dynamic
+            from torch.ao import quantization
         except ImportError:
             return None
-    return quantize_dynamic
+    return quantization
+
+
+def sharing_tensors(model: nn.Module) -> nn.Module:
+    """A copy of `model`'s modules that holds the very same parameters and buffers: swap its layers freely."""
+    shared = {id(tensor): tensor for tensor in (*model.parameters(), *model.buffers())}
+    return copy.deepcopy(model, shared)
 
 
 def int8_copy(model: nn.Module, keep: Sequence[str] = FLOAT_LINEARS) -> nn.Module:
@@ -117,16 +124,14 @@ def int8_copy(model: nn.Module, keep: Sequence[str] = FLOAT_LINEARS) -> nn.Modul
     Each layer quantizes its input per call, so nothing is calibrated. The copy shares every other
     tensor with `model`, which is left as it is; linear layers whose names end in `keep` stay float32.
     """
-    shared = {id(tensor): tensor for tensor in (*model.parameters(), *model.buffers())}
-    converted = copy.deepcopy(model, shared)
-    from torch.ao.quantization import default_dynamic_qconfig
-
+    quantization = _quantization()
+    converted = sharing_tensors(model)
     layers = {
-        name: default_dynamic_qconfig
+        name: quantization.default_dynamic_qconfig
         for name, module in converted.named_modules()
         if isinstance(module, nn.Linear) and not name.endswith(tuple(keep))
     }
     with warnings.catch_warnings():  # torch 2.13 announces that quantized tensors will move to torchao
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*deprecated", category=UserWarning)
-        return _quantize_dynamic()(converted, layers, dtype=torch.qint8, inplace=True)
+        return quantization.quantize_dynamic(converted, layers, dtype=torch.qint8, inplace=True)
