@@ -83,6 +83,27 @@ def test_lengths_reports_the_tokenizers_counts(client, bert_tokenizer, roberta_t
     assert sorted(Path(f).suffix for f in files) == [".png", ".png"]  # the SVGs are drawn on request
 
 
+@checks("/measure_lengths_charts")
+def test_the_lengths_tab_answers_with_charts_and_draws_its_figures_on_request(app_url, bert_tokenizer):
+    client = gradio_client.Client(app_url, verbose=False)  # its own session: the drawings live in it
+    summary, counts, padding, files, per_text, _ = client.predict(
+        "\n".join(TEXTS), ["bert"], True, api_name="/measure_lengths_charts"
+    )
+    lengths = [len(bert_tokenizer(text)["input_ids"]) for text in TEXTS]
+    for number, count in enumerate(lengths, start=1):
+        assert f"text {number}: {count:,} bert tokens" in counts
+    pads = sum(max(lengths) - count for count in lengths)
+    assert f"padded to {max(lengths):,} → {pads:,} of {len(TEXTS) * max(lengths):,} slots" in plain(padding)
+    assert not files  # nothing is drawn until someone asks
+    drawn = client.predict(api_name="/measure_lengths_svg")
+    assert sorted(Path(f).name for f in drawn) == [
+        "padding-grid.png",
+        "padding-grid.svg",
+        "token-counts.png",
+        "token-counts.svg",
+    ]
+
+
 @checks("/measure_lengths_svg")
 def test_the_svgs_are_drawn_on_request_from_the_last_result(app_url):
     client = gradio_client.Client(app_url, verbose=False)  # its own session: the drawings live in it
@@ -108,8 +129,10 @@ def test_the_worked_examples_status_lists_every_example(client):
 
 
 @checks("/measure_lengths_example")
-def test_lengths_example_covers_all_three_tokenizers(client):
-    stats = plain(client.predict(api_name="/measure_lengths_example")[0])
+@checks("/measure_lengths_charts_example")
+@pytest.mark.parametrize("api_name", ["/measure_lengths_example", "/measure_lengths_charts_example"])
+def test_lengths_example_covers_all_three_tokenizers(client, api_name):
+    stats = plain(client.predict(api_name=api_name)[0])
     assert all(name in stats for name in ENCODER_ROLES)
 
 

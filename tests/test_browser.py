@@ -69,7 +69,7 @@ def test_every_tab_has_a_completion_marker():
 
 
 def wait_for_example(page, done: tuple[str, int], timeout_ms: int = 120_000) -> None:
-    """Wait until the visible tab shows its marker often enough, then until a figure has loaded.
+    """Wait until the visible tab shows its marker often enough, then until a figure (or an HTML chart) has loaded.
 
     Figures below the fold load lazily, so the page is scrolled through before that check.
     """
@@ -88,7 +88,8 @@ def wait_for_example(page, done: tuple[str, int], timeout_ms: int = 120_000) -> 
     page.wait_for_function(
         """() => {
             const panel = [...document.querySelectorAll("[role='tabpanel']")].find(p => p.offsetParent !== null);
-            return [...panel.querySelectorAll("img")].some(img => img.src && img.complete && img.naturalWidth > 0);
+            const drawn = [...panel.querySelectorAll("img")].some(i => i.src && i.complete && i.naturalWidth > 0);
+            return drawn || !!panel.querySelector(".sd-chart");  // a figure, or a chart drawn as HTML
         }""",
         timeout=timeout_ms,
     )

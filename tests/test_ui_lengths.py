@@ -1,4 +1,4 @@
-"""Tab 1's handler: the worked example fills every output; bad input becomes a gr.Error."""
+"""Tab 1's handlers: the worked example fills every output; bad input becomes a gr.Error; the old API stays."""
 
 import re
 from pathlib import Path
@@ -10,8 +10,15 @@ import pytest
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES
 from seqdemo.ui.figures import svg_files
-from seqdemo.ui.lengths import EXAMPLE_INPUTS, EXAMPLE_TEXTS, measure_texts
-from seqdemo.ui.views.lengths import MAX_CHIPS_PER_TEXT, chips_html, summary_html, texts_html
+from seqdemo.ui.lengths import EXAMPLE_INPUTS, EXAMPLE_TEXTS, measure_texts, show_lengths
+from seqdemo.ui.views.lengths import (
+    MAX_CHIPS_PER_TEXT,
+    chips_html,
+    counts_chart_html,
+    padding_grid_html,
+    summary_html,
+    texts_html,
+)
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 
@@ -81,17 +88,48 @@ def test_bad_input_becomes_a_gr_error_with_the_backend_message(store, raw, roles
 
 
 def test_the_example_runs_on_page_load_with_the_widgets_values_once(store, endpoint):
-    on_load = endpoint("measure_lengths_example")
+    on_load = endpoint("measure_lengths_charts_example")
     assert [trigger for _, trigger in on_load.targets] == ["load"]
-    assert [component.value for component in endpoint("measure_lengths").inputs] == [
+    assert [component.value for component in endpoint("measure_lengths_charts").inputs] == [
         EXAMPLE_INPUTS[0],
         list(EXAMPLE_INPUTS[1]),
         EXAMPLE_INPUTS[2],
     ]
-    *_, first = on_load.fn()
+    first = on_load.fn()
     report = measure_lengths(EXAMPLE_TEXTS, {role: store.tokenizer(role) for role in ENCODER_ROLES})
+    assert first[1:3] == (counts_chart_html(report), padding_grid_html(report))
     assert first[4:6] == (texts_html(report), chips_html(report))
-    assert list(on_load.fn())[-1] is first  # every later visitor gets the computed example from memory
+    assert on_load.fn() is first  # every later visitor gets the computed example from memory
+
+
+def test_the_tab_shows_html_charts_and_draws_the_figures_only_for_the_downloads(store):
+    summary, counts, padding, files, per_text, chips, drawings = show_lengths(
+        EXAMPLE, list(ENCODER_ROLES), True, store=store
+    )
+    *_, drawn = measure_texts(EXAMPLE, list(ENCODER_ROLES), True, store=store)
+    assert (summary, per_text, chips) == (drawn[0], drawn[4], drawn[5])  # the same tables as the API's PNG form
+    assert files == [] and "sd-bars" in counts and "sd-cells" in padding
+    downloads = [Path(f) for f in svg_files(drawings)]
+    assert [f.name for f in downloads] == [
+        "token-counts.png",
+        "token-counts.svg",
+        "padding-grid.png",
+        "padding-grid.svg",
+    ]
+    assert downloads[0].read_bytes() == Path(drawn[1]).read_bytes()  # the figure the API's form shows
+
+
+def test_the_figures_as_png_form_stays_public_for_the_api_on_a_hidden_trigger(demo, endpoint):
+    shown, kept = endpoint("measure_lengths_charts"), endpoint("measure_lengths")
+    assert kept.inputs == shown.inputs and kept.api_visibility == "public"
+    assert [type(block).__name__ for block in kept.outputs[1:3]] == ["Image", "Image"]
+    assert all(not block.visible for block in kept.outputs[1:3])  # the PNGs are shown nowhere
+    assert all(not demo.blocks[target].visible for target, _ in kept.targets)  # no widget runs it
+    assert {trigger for _, trigger in shown.targets} == {"click", "input"}
+    example = endpoint("measure_lengths_example")
+    assert "load" not in [trigger for _, trigger in example.targets]
+    *_, final = example.fn()  # it streams, as `measure_texts` does
+    assert final[0] == endpoint("measure_lengths_charts_example").fn()[0]
 
 
 def test_the_summary_says_which_kit_tokenizes(store):

@@ -390,3 +390,33 @@ def on_page_load(
     if after is None:
         return gr.on(None, example, **options)
     return after.success(example, **options)
+
+
+def api_only(
+    handler: Callable[..., Any],
+    inputs: Sequence[gr.components.Component] | None,
+    outputs: Sequence[gr.components.Component],
+    *,
+    api_name: str,
+    **options: Any,
+) -> Dependency:
+    """An endpoint no widget triggers, public as `api_name`: an earlier form of a lesson, kept for its callers.
+
+    A tab that changes what it shows keeps its old endpoints working (gradio_client users, notebooks
+    and embeds call them by name) on a hidden trigger; `outputs` may be hidden widgets of the old kinds.
+    """
+    trigger = gr.Button(visible=False)
+    return trigger.click(handler, inputs, list(outputs), api_name=api_name, **options)
+
+
+def api_only_example(
+    handler: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[gr.components.Component], *, api_name: str
+) -> Dependency:
+    """A worked example only the API asks for (an earlier form of a lesson's), public as `api_name`.
+
+    It is computed in the background like `on_page_load`'s, after every example a page shows
+    (it is `slow`), and served from memory.
+    """
+    examples = worked_examples(get_blocks_context().root_block)
+    example = examples.add(handler, inputs, api_name, slow=True).serve(examples)
+    return api_only(example, None, outputs, api_name=api_name, concurrency_limit=None, show_progress="hidden")

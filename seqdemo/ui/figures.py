@@ -135,13 +135,14 @@ def svg_files(drawings: Sequence[Drawing] | None) -> list[str]:
     return files
 
 
-def svg_on_request(files: gr.File, *, api_name: str) -> gr.State:
+def svg_on_request(files: gr.File, *, api_name: str, label: str = "Make the SVG too") -> gr.State:
     """A button under `files` that draws the shown figures as SVG; returns the `gr.State` a handler fills with drawings.
 
     A handler lists its figures' `downloads` in `files` and their `drawing`s in the state; the
-    button adds the SVGs. The state lives with the visitor's session (at most DRAWINGS_TTL_S).
+    button adds the SVGs (and the PNGs, for a handler that showed its figures as HTML and listed
+    none). The state lives with the visitor's session (at most DRAWINGS_TTL_S).
     """
     drawings = gr.State([], time_to_live=DRAWINGS_TTL_S)
-    button = gr.Button("Make the SVG too", size="sm")
+    button = gr.Button(label, size="sm")
     button.click(svg_files, drawings, files, api_name=api_name)
     return drawings

@@ -1,5 +1,7 @@
-"""Tab 1's HTML: the per-tokenizer summary, the per-text table, and every text's tokens as chips.
+"""Tab 1's HTML: the per-tokenizer summary, the two charts, the per-text table, and every text's tokens as chips.
 
+The charts (`counts_chart_html`, `padding_grid_html`) show what `plots.lengths` draws as figures,
+in the same colours, built in a millisecond; the figures are drawn when someone downloads them.
 Chips are capped per text (`MAX_CHIPS_PER_TEXT`) so a long text cannot flood the page; the counts never are.
 """
 
@@ -10,11 +12,21 @@ import html
 from seqdemo.lengths import SPACE_MARK, LengthReport, TokenizerLengths
 from seqdemo.models import ROLES
 from seqdemo.offline import KitDescription
-from seqdemo.token_kinds import BYTES, PAD, SPECIAL, UNK
+from seqdemo.plots.palette import FAINT, SERIES_COLORS
+from seqdemo.token_kinds import BYTES, PAD, REAL, SPECIAL, UNK
+from seqdemo.ui.views.charts import Marker, axis, cell_grid, legend
 from seqdemo.ui.views.elements import chip
 
 MAX_CHIPS_PER_TEXT = 256
 PREVIEW_CHARS = 90
+LABEL_CHARS = 28  # a text's label in the counts chart: its number and first characters
+CELL_LABELS = {  # the padding grid's kinds, in the legend's order
+    REAL: "token",
+    SPECIAL: "special token",
+    UNK: "unknown ([UNK] / <unk>)",
+    BYTES: "byte piece of a split character",
+    PAD: "padding",
+}
 
 
 def _plural(count: int, noun: str) -> str:
@@ -175,3 +187,79 @@ def chips_html(report: LengthReport) -> str:
         )
         blocks.append(f'<div class="sd-len-block">{head}{"".join(rows)}</div>')
     return "".join(blocks)
+
+
+def _label(number: int, text: str) -> str:
+    kept = " ".join(text.split())
+    return f"{number} · {kept if len(kept) <= LABEL_CHARS else kept[: LABEL_CHARS - 1] + '…'}"
+
+
+def counts_chart_html(report: LengthReport) -> str:
+    """Per text, a bar for its words and one per tokenizer for its tokens; bars over `model_max_length` hatched red.
+
+    The HTML form of `plots.lengths.plot_token_counts`: one scale for every bar, numbers at their ends.
+    """
+    series = [("words", report.words, FAINT, None)]
+    for index, lengths in enumerate(report.tokenizers):
+        series.append((lengths.name, lengths.counts, SERIES_COLORS[index % len(SERIES_COLORS)], lengths))
+    longest = max((int(value) for _, values, _, _ in series for value in values), default=0) or 1
+    swatches = "".join(
+        f'<span class="sd-swatch"><i style="background-color:{color}"></i>{html.escape(name)}</span>'
+        for name, _, color, _ in series
+    )
+    body = []
+    for i, text in enumerate(report.texts):
+        bars = []
+        for name, values, color, lengths in series:
+            value = int(values[i])
+            over = lengths is not None and i in lengths.over_limit
+            number = f"{value:,} &gt; {lengths.model_max_length:,}" if over else f"{value:,}"
+            what = "words" if lengths is None else f"{name} tokens"
+            bars.append(
+                f'<div class="sd-bar{" over" if over else ""}" title="text {i + 1}: {value:,} {html.escape(what)}">'
+                f'<i style="width:{100 * value / longest:.3f}%;background-color:{color}"></i>'
+                f"<span>{number}</span></div>"
+            )
+        body.append(
+            f'<div class="sd-bars-label" title="{html.escape(text[:500])}">{html.escape(_label(i + 1, text))}</div>'
+            f'<div class="sd-bars-group">{"".join(bars)}</div>'
+        )
+    counted = "" if report.add_special_tokens else " (special tokens not counted)"
+    title = f"Words vs tokens: {_plural(len(report.texts), 'text')} × {_plural(len(report.names), 'tokenizer')}"
+    return (
+        f'<div class="sd-chart sd-len-counts"><div class="sd-chart-title">{title}</div>'
+        f'<div class="sd-swatches">{swatches}</div><div class="sd-bars">{"".join(body)}</div>'
+        f'<p class="sd-bars-note">bar length: count{counted}, on one scale for every bar</p></div>'
+    )
+
+
+def padding_grid_html(report: LengthReport) -> str:
+    """Per tokenizer, the batch padded to its longest text: a row per text, a cell per slot, coloured by kind.
+
+    The HTML form of `plots.lengths.plot_padding_grid`: every tokenizer on one axis, the grey cells
+    are the padding, and a dashed red line marks `model_max_length` where the batch reaches it.
+    """
+    width = max(max(lengths.max_tokens for lengths in report.tokenizers), 1)
+    panels, used = [], set()
+    for lengths in report.tokenizers:
+        rows = [
+            list(text.kinds) + [PAD] * int(pad) for text, pad in zip(lengths.texts, lengths.pad_counts, strict=True)
+        ]
+        used.update(kind for row in rows for kind in row)
+        limit = lengths.model_max_length
+        marker = Marker(limit, f"model_max_length {limit:,}") if limit <= width else None
+        titles = [
+            f"text {i + 1}: {text.count:,} tokens + {int(pad):,} padding"
+            for i, (text, pad) in enumerate(zip(lengths.texts, lengths.pad_counts, strict=True))
+        ]
+        panels.append(
+            f'<div class="sd-chart-panel-title"><b>{html.escape(lengths.name)}</b>: padded to {lengths.max_tokens:,} → '
+            f"{lengths.pad_slots:,} of {lengths.total_slots:,} slots are {html.escape(lengths.pad_token)} "
+            f"({lengths.padding_share:.0%})</div>" + cell_grid(rows, width, titles=titles, marker=marker)
+        )
+    kinds = [(kind, label) for kind, label in CELL_LABELS.items() if kind in used]
+    return (
+        '<div class="sd-chart sd-len-padding">'
+        '<div class="sd-chart-title">Tokens vs padding if the batch is padded to its longest text</div>'
+        f"{legend(kinds)}{''.join(panels)}{axis(width, 'token position in the padded batch')}</div>"
+    )

@@ -1,0 +1,121 @@
+"""Charts drawn as HTML: a grid of token cells and a colour legend, in the palette of the figures.
+
+A page shows these at once (building one takes a millisecond, where drawing the same figure with
+matplotlib takes a few hundred); the matplotlib figure is drawn only when someone downloads it.
+A row of cells is written as runs of one kind (`runs`), so a long text costs a few elements, not one
+per token. Colours come from `plots.palette` through the pages' `--sd-<kind>-fill` variables.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EMPTY = "empty"  # a cell past a row's end, where a shorter row of a shared axis has nothing
+CELL_BORDERS_UP_TO = (120, 32)  # cells get white borders while a grid is at most this wide and tall
+MAX_RUNS_PER_ROW = 256  # a row with more runs than this is drawn as one run of its commonest kind
+ROW_HEIGHT_PX = (16, 3)  # a row's height in a short grid, and the least it shrinks to in a tall one
+GRID_HEIGHT_PX = 300  # a tall grid shrinks its rows to fit about this height
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A dashed vertical line across a grid at `position` cells from its left, with `label` at its top."""
+
+    position: int
+    label: str
+
+
+def runs(kinds: Sequence[str]) -> list[tuple[str, int]]:
+    """`kinds` as (kind, how many in a row) pairs: ["a", "a", "b"] -> [("a", 2), ("b", 1)]."""
+    merged: list[tuple[str, int]] = []
+    for kind in kinds:
+        if merged and merged[-1][0] == kind:
+            merged[-1] = (kind, merged[-1][1] + 1)
+        else:
+            merged.append((kind, 1))
+    return merged
+
+
+def _row_runs(kinds: Sequence[str], width: int) -> list[tuple[str, int]]:
+    row = runs(kinds)
+    if len(row) > MAX_RUNS_PER_ROW:
+        counts: dict[str, int] = {}
+        for kind, count in row:
+            counts[kind] = counts.get(kind, 0) + count
+        row = [(max(counts, key=counts.__getitem__), len(kinds))]
+    if len(kinds) < width:
+        row.append((EMPTY, width - len(kinds)))
+    return row
+
+
+def cell_grid(
+    rows: Sequence[Sequence[str]],
+    width: int,
+    *,
+    row_labels: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+    marker: Marker | None = None,
+    outline: bool = False,
+) -> str:
+    """A row of cells per sequence, one cell per position, coloured by kind; `width` positions across.
+
+    Rows shorter than `width` end in empty space, so grids of one `width` share a scale. `titles`
+    are the rows' tooltips; `outline` draws a dark line around the cells the rows fill (a tensor's
+    outline, when the rows are one batch). A grid with more than `width` cells in a row is a bug.
+    """
+    width = max(width, 1)
+    if any(len(kinds) > width for kinds in rows):
+        raise ValueError(f"a row is longer than the grid's width ({width})")
+    borders = width <= CELL_BORDERS_UP_TO[0] and len(rows) <= CELL_BORDERS_UP_TO[1]
+    tall, short = ROW_HEIGHT_PX
+    height = max(short, min(tall, GRID_HEIGHT_PX // max(len(rows), 1)))
+    labels = row_labels or [str(number) for number in range(1, len(rows) + 1)]
+    body = []
+    for index, kinds in enumerate(rows):
+        cells = "".join(
+            f'<i class="{kind}" style="flex:{count} 0 0;--n:{count}"></i>' for kind, count in _row_runs(kinds, width)
+        )
+        tip = f' title="{html.escape(titles[index])}"' if titles else ""
+        body.append(
+            f'<span class="sd-cells-label">{html.escape(labels[index])}</span>'
+            f'<span class="sd-cells-row"{tip}>{cells}</span>'
+        )
+    extras = ""
+    if outline and rows:
+        filled = max(len(kinds) for kinds in rows)
+        extras += f'<span class="sd-cells-outline" style="--at:{filled / width:.6f}"></span>'
+    if marker is not None and marker.position <= width:
+        extras += (
+            f'<span class="sd-cells-marker" style="--at:{marker.position / width:.6f}">'
+            f"<b>{html.escape(marker.label)}</b></span>"
+        )
+    css = "sd-cells" + (" bordered" if borders else "")
+    return f'<div class="{css}" style="--h:{height}px">{"".join(body)}{extras}</div>'
+
+
+def axis(width: int, label: str, ticks: int = 5) -> str:
+    """Position numbers under a `cell_grid` of `width` positions: 0, a few round ones, and `width`."""
+    step = _round_step(width / ticks)
+    marks = [*range(0, width, step), width] if width - (width // step) * step > step / 3 else range(0, width + 1, step)
+    numbers = "".join(f'<span style="--at:{mark / max(width, 1):.6f}">{mark:,}</span>' for mark in marks)
+    return f'<div class="sd-cells-axis"><span class="sd-cells-ticks">{numbers}</span><p>{html.escape(label)}</p></div>'
+
+
+def _round_step(raw: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50 … that is at least `raw`."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= raw:
+                return step * factor
+        step *= 10
+
+
+def legend(entries: Sequence[tuple[str, str]]) -> str:
+    """Swatches with their meanings: (kind, label) pairs; a kind is a `token_kinds` kind or EMPTY."""
+    items = "".join(
+        f'<span class="sd-swatch"><i class="{kind}"></i>{html.escape(label)}</span>' for kind, label in entries
+    )
+    return f'<div class="sd-swatches">{items}</div>'
