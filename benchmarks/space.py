@@ -161,7 +161,7 @@ def _with(defaults: list[Any], **replacements: Any) -> list[Any]:
 # (tab, api_name, index of the output that holds the first result: a figure)
 WORKED_EXAMPLES = (
     ("lengths", "/measure_lengths_charts_example", 1),
-    ("padding", "/padding_compare_example", 4),
+    ("padding", "/padding_compare_charts_example", 4),
     ("masks", "/mask_proof_example", 3),
     ("long documents", "/longdoc_worked_example", 6),
     ("needle sweep", "/needle_sweep_example", 1),
@@ -185,12 +185,12 @@ def plan_calls(client: Client) -> list[Call]:
     example = client.predict(api_name="/longdoc_worked_example")
     head_tokens, stride = example[1]["value"], example[2]["value"]  # the sliders' updates
     texts5, texts2 = "\n".join(FIVE_TEXTS), "\n".join(TWO_TEXTS)
-    # the tab as a visitor uses it: its charts are HTML; the figures are drawn when someone downloads them
-    lengths = _with(_defaults(client, "/measure_lengths_charts"), p0=texts5)
-    calls.append(Call("lengths, 5 texts", "/measure_lengths_charts", lengths, budget_r=0.5))
-    for name, api_name in (("padding, 5 texts", "/padding_compare"),):
-        # the tables (the answer) first, then the figures, whose drawing takes most of the time
-        calls.append(Call(name, api_name, _with(_defaults(client, api_name), p0=texts5), 1.5, first_budget_r=0.5))
+    # the tabs as a visitor uses them: their charts are HTML; the figures are drawn when someone downloads them
+    for name, api_name in (
+        ("lengths, 5 texts", "/measure_lengths_charts"),
+        ("padding, 5 texts", "/padding_compare_charts"),
+    ):
+        calls.append(Call(name, api_name, _with(_defaults(client, api_name), p0=texts5), budget_r=0.5))
     calls.append(
         Call(
             "mask proof, 5 texts",

@@ -149,6 +149,18 @@ def test_padding_example_shapes_and_ids_match_the_tokenizer(client, bert_tokeniz
     assert is_png(figure) and [Path(f).name for f in files] == [Path(figure).name]
 
 
+@checks("/padding_compare_charts")
+@checks("/padding_compare_charts_example")
+def test_the_padding_tab_answers_with_its_panels_and_the_batch_shapes_chart(client, bert_tokenizer):
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/padding_compare_charts"]
+    texts = api["parameters"][0]["parameter_default"].splitlines()
+    longest = bert_tokenizer(texts, padding="longest")["input_ids"]
+    for api_name in ("/padding_compare_charts", "/padding_compare_charts_example"):
+        panel_a, panel_b, *_, chart, files = client.predict(api_name=api_name)
+        assert f"({len(texts)}, {len(longest[0])})" in plain(panel_a)
+        assert f"(rows, seq) = ({len(texts)}, {len(longest[0])})" in plain(chart) and not files
+
+
 @checks("/mask_proof")
 def test_mask_proof_counts_tokens_and_pads_per_text(client, bert_tokenizer):
     outputs = client.predict("\n".join(TEXTS), "bert", 0, 3, api_name="/mask_proof")

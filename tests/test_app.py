@@ -18,7 +18,7 @@ from seqdemo.ui.components import RESULT_CACHE_S, WorkedExamples, cached, comput
 # The deep links the README promises, and an endpoint of the lesson each must open on.
 DEEP_LINKS = {
     "lengths": "measure_lengths_charts",
-    "padding": "padding_compare",
+    "padding": "padding_compare_charts",
     "masks": "mask_proof",
     "longdoc": "compare_strategies",
     "attention": "attention_maps",

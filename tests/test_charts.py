@@ -7,9 +7,11 @@ import pytest
 
 from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES
+from seqdemo.padding import PaddingConfig, encode_batch
 from seqdemo.token_kinds import PAD, REAL, SPECIAL
 from seqdemo.ui.views.charts import EMPTY, MAX_RUNS_PER_ROW, Marker, axis, cell_grid, runs
 from seqdemo.ui.views.lengths import counts_chart_html, padding_grid_html
+from seqdemo.ui.views.padding import batch_shapes_html
 
 TEXTS = ["The cat sat on the mat.", "A much longer text, so that the first one needs some padding at its end."]
 CELL = re.compile(r'<i class="(\w+)" style="flex:(\d+) 0 0;--n:\d+"></i>')
@@ -17,7 +19,7 @@ CELL = re.compile(r'<i class="(\w+)" style="flex:(\d+) 0 0;--n:\d+"></i>')
 
 def grid_rows(grid: str) -> list[list[tuple[str, int]]]:
     """Each row of a cell grid as (kind, cells) runs."""
-    return [CELL.findall(row) for row in re.findall(r'<span class="sd-cells-row"[^>]*>(.*?)</span>', grid)]
+    return [CELL.findall(row) for row in re.findall(r'<span class="sd-cells-row[^"]*"[^>]*>(.*?)</span>', grid)]
 
 
 def test_runs_merge_neighbours_of_one_kind():
@@ -91,3 +93,25 @@ def test_a_text_over_the_limit_has_a_marked_bar(store):
     html = counts_chart_html(measure_lengths([long_text], {"bert": store.tokenizer("bert")}))
     over = re.findall(r'<div class="sd-bar over"[^>]*>.*?<span>(.*?)</span>', html)
     assert len(over) == 1 and over[0].endswith("&gt; 512")
+
+
+def test_the_batch_shapes_chart_has_each_configurations_shape_and_pads(bert_tokenizer):
+    configs = {
+        "A": PaddingConfig(padding="longest"),
+        "B": PaddingConfig(padding="do_not_pad"),
+        "C": PaddingConfig(max_length=8, truncation="longest_first", stride=2, return_overflowing_tokens=True),
+    }
+    batches = {label: encode_batch(bert_tokenizer, "bert", TEXTS, None, config) for label, config in configs.items()}
+    html = batch_shapes_html(batches)
+    grids = re.findall(r'<div class="sd-cells(?: bordered)?"[^>]*>.*?</div>', html)
+    padded = bert_tokenizer(TEXTS, padding="longest")["attention_mask"]
+    assert f"A</b> · (rows, seq) = ({len(TEXTS)}, {len(padded[0])})" in html
+    assert [sum(int(n) for kind, n in row if kind == PAD) for row in grid_rows(grids[0])] == [
+        mask.count(0) for mask in padded
+    ]
+    lengths = sorted(len(ids) for ids in bert_tokenizer(TEXTS)["input_ids"])
+    assert f"B</b> · ragged: lengths {lengths[0]}–{lengths[-1]}" in html
+    windows = bert_tokenizer(TEXTS, max_length=8, truncation=True, stride=2, return_overflowing_tokens=True)
+    assert len(grid_rows(grids[2])) == len(windows["input_ids"])
+    assert html.count("sd-cells-outline") == 2  # the two stackable tensors, not the ragged batch
+    assert grids[2].count("sd-cells-row starts") == len(TEXTS) - 1  # a line where the next text's windows begin

@@ -18,6 +18,7 @@ from seqdemo.ui.padding import (
     compare_configurations,
     knob_values,
     parse_config,
+    show_configurations,
 )
 from seqdemo.ui.views.padding import HEAD, ROWS_SHOWN, TAIL, panel_html
 
@@ -35,8 +36,36 @@ def knob_index(config: int, name: str) -> int:
 
 
 def test_the_example_is_what_the_widgets_start_with_and_runs_on_page_load(endpoint):
-    assert [component.value for component in endpoint("padding_compare").inputs] == list(EXAMPLE_INPUTS)
-    assert [trigger for _, trigger in endpoint("padding_compare_example").targets] == ["load"]
+    assert [component.value for component in endpoint("padding_compare_charts").inputs] == list(EXAMPLE_INPUTS)
+    assert [trigger for _, trigger in endpoint("padding_compare_charts_example").targets] == ["load"]
+
+
+def test_the_tab_shows_the_batch_shapes_as_html_and_draws_the_figure_only_for_the_download(store):
+    *panels, chart, files, drawings = show_configurations(*EXAMPLE_INPUTS, store=store)
+    *_, drawn = compare_configurations(*EXAMPLE_INPUTS, store=store)
+    assert panels == list(drawn[:-3])  # the same panels as the API's PNG form
+    assert files == [] and "sd-cells" in chart
+    downloads = [Path(f) for f in svg_files(drawings)]
+    assert [f.name for f in downloads] == ["padding-batch-shapes.png", "padding-batch-shapes.svg"]
+    assert downloads[0].read_bytes() == Path(drawn[-3]).read_bytes()  # the figure the API's form shows
+
+
+def test_the_figure_as_png_form_stays_public_for_the_api_on_a_hidden_trigger(demo, endpoint):
+    shown, kept = endpoint("padding_compare_charts"), endpoint("padding_compare")
+    assert kept.inputs == shown.inputs and kept.api_visibility == "public"
+    image = kept.outputs[len(LABELS)]
+    assert type(image).__name__ == "Image" and not image.visible
+    assert all(not demo.blocks[target].visible for target, _ in kept.targets)
+    assert "load" not in [trigger for _, trigger in endpoint("padding_compare_example").targets]
+
+
+def test_with_every_configuration_invalid_there_is_no_chart_and_nothing_to_draw(store):
+    inputs = list(EXAMPLE_INPUTS)
+    for config in range(int(inputs[3])):
+        inputs[knob_index(config, "max_length")] = "-3"
+    *panels, chart, files, drawings = show_configurations(*inputs, store=store)
+    assert all("sd-error" in panel for panel in panels[: int(inputs[3])])
+    assert (chart, files, drawings) == ("", [], [])
 
 
 def test_opening_example_renders_the_shown_configurations_and_a_downloadable_figure(compare, bert_tokenizer):

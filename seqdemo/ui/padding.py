@@ -1,7 +1,10 @@
 """Tab 2, padding & truncation: up to four tokenizer configurations run side by side on one batch.
 
 Each configuration renders into its own panel (`ui.views.padding`), errors included, so one
-invalid setting never blanks the others; the figure compares the batch shapes of the valid ones.
+invalid setting never blanks the others; a chart compares the batch shapes of the valid ones. The
+tab shows that chart as HTML (`show_configurations`, public as `padding_compare_charts`) and draws
+the figure only for a download; `compare_configurations`, which answers with the figure as a PNG,
+stays public as `padding_compare` (its worked example as `padding_compare_example`) for the API's callers.
 """
 
 from __future__ import annotations
@@ -18,17 +21,18 @@ from seqdemo.padding import (
     PADDING_STRATEGIES,
     SIDES,
     TRUNCATION_STRATEGIES,
+    EncodedBatch,
     PaddingConfig,
     encode_batch,
     split_text_pairs,
 )
 from seqdemo.plots.padding import plot_batch_shapes
 from seqdemo.ui import widgets
-from seqdemo.ui.components import bind, on_page_load, user_errors
-from seqdemo.ui.figures import save_figure, svg_on_request
+from seqdemo.ui.components import api_only, api_only_example, bind, on_page_load, user_errors
+from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.elements import error_html
-from seqdemo.ui.views.padding import legend_html, panel_html
+from seqdemo.ui.views.padding import batch_shapes_html, legend_html, panel_html
 
 LABELS = "ABCD"
 DEFAULT_CONFIGS = (
@@ -46,6 +50,7 @@ EXAMPLE_TEXTS = (
 )
 MAX_TEXTS, MAX_CHARS = 16, 10_000  # a grid view: enough for long documents, small enough to stay quick
 MAX_ROWS = 1_000  # overflow windows per configuration
+FIGURE_STEM = "padding-batch-shapes"
 INTRO = (
     "Every text becomes a row of token ids; a batch must be a rectangle, so short rows are **padded** and long "
     "ones **truncated**. Compare configurations side by side: where the pads go (`padding_side`), what "
@@ -109,14 +114,10 @@ EXAMPLE_INPUTS = (
 )
 
 
-@user_errors("tokenizing the texts")
-def compare_configurations(
-    raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
-) -> Iterator[tuple]:
-    """Handler: texts and every configuration's knobs -> one panel per configuration, figure, PNG file, drawings.
-
-    Two updates when there is a figure: the panels at once, then the figure (drawing it takes most of the time).
-    """
+def _encode(
+    raw_texts: str, raw_pairs: str, role: str, shown: int, knobs: tuple[object, ...], store: ModelStore
+) -> tuple[list[str], dict[str, EncodedBatch]]:
+    """Every shown configuration's panel (an error box for an invalid one) and the batches of the valid ones."""
     texts, pairs = split_text_pairs(raw_texts, raw_pairs, max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
     tokenizer, family = store.tokenizer(role), get_role(role).family
     panels, batches = [], {}
@@ -128,10 +129,36 @@ def compare_configurations(
             panels.append(error_html(str(err)))
             continue
         panels.append(panel_html(batches[label]))
-    panels += [""] * (len(LABELS) - len(panels))
+    return panels + [""] * (len(LABELS) - len(panels)), batches
+
+
+@user_errors("tokenizing the texts")
+def show_configurations(
+    raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
+) -> tuple:
+    """The tab's handler: texts and every configuration's knobs -> a panel per configuration, the batch shapes
+    chart, no files yet, the drawing of the figure for the download button.
+
+    All HTML, built in milliseconds: the figure is drawn only when someone downloads it.
+    """
+    panels, batches = _encode(raw_texts, raw_pairs, role, shown, knobs, store)
+    if not batches:
+        return *panels, "", [], []
+    return *panels, batch_shapes_html(batches), [], [Drawing(plot_batch_shapes, (batches,), FIGURE_STEM)]
+
+
+@user_errors("tokenizing the texts")
+def compare_configurations(
+    raw_texts: str, raw_pairs: str, role: str, shown: int, *knobs: object, store: ModelStore
+) -> Iterator[tuple]:
+    """The API's `padding_compare`: a panel per configuration, the batch shapes figure, its PNG file, drawings.
+
+    Two updates when there is a figure: the panels at once, then the figure (drawing it takes most of the time).
+    """
+    panels, batches = _encode(raw_texts, raw_pairs, role, shown, knobs, store)
     yield *panels, None, None, []
     if batches:
-        figure = save_figure(plot_batch_shapes, batches, stem="padding-batch-shapes")
+        figure = save_figure(plot_batch_shapes, batches, stem=FIGURE_STEM)
         yield *panels, figure.png, figure.downloads, [figure.drawing]
 
 
@@ -210,25 +237,35 @@ def build(store: ModelStore) -> None:
     link_fields = {"texts": raw_texts, "pairs": raw_pairs, "tokenizer": role, "configurations": shown}
     link = LessonLink("padding", {**link_fields, **dict(zip(names, knobs, strict=True))})
     gr.Markdown("### Batch shapes: each configuration's tensor, rows × positions, on one scale")
-    plot = gr.Image(show_label=False, type="filepath", interactive=False, buttons=["fullscreen"])
-    downloads = gr.File(label="Download the figure (PNG, SVG)", file_count="multiple")
-    drawings = svg_on_request(downloads, api_name="padding_compare_svg")
+    chart = gr.HTML(elem_id="sd-pt-shapes")
+    with gr.Accordion("Download the figure (PNG, SVG)", open=False):
+        downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
+        drawings = svg_on_request(downloads, api_name="padding_compare_svg", label="Draw the figure (PNG and SVG)")
 
     shown.change(show_columns, shown, columns, api_name="padding_show_configurations")
-    outputs = [*panels, plot, downloads, drawings]
-    handler = bind(compare_configurations, store)
+    inputs = [raw_texts, raw_pairs, role, shown, *knobs]
+    outputs = [*panels, chart, downloads, drawings]
+    description = (
+        f"Texts, second texts, tokenizer role, number of configurations, then {KNOBS} values per configuration "
+        f"{', '.join(LABELS)}: {', '.join(field.name for field in fields(PaddingConfig))}."
+    )
     # `input`, not `change`: a link that fills the widgets runs the lesson itself, and `change` would run it again
     triggers = [run.click, role.input, shown.input] + [knob.input for knob in knobs]
+    handler = bind(show_configurations, store)
     gr.on(
         triggers,
         handler,
-        [raw_texts, raw_pairs, role, shown, *knobs],
+        inputs,
         outputs,
-        api_name="padding_compare",
-        api_description=(
-            f"Texts, second texts, tokenizer role, number of configurations, then {KNOBS} values per configuration "
-            f"{', '.join(LABELS)}: {', '.join(field.name for field in fields(PaddingConfig))}."
-        ),
+        api_name="padding_compare_charts",
+        api_description=description,
         trigger_mode="always_last",
     )
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_example", link=link)
+    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="padding_compare_charts_example", link=link)
+
+    # The endpoints of the figure-as-PNG form of this tab, for the API's callers; their PNG is shown nowhere.
+    plot = gr.Image(label="Batch shapes", type="filepath", visible=False)
+    api_outputs = [*panels, plot, downloads, drawings]
+    figure_handler = bind(compare_configurations, store)
+    api_only(figure_handler, inputs, api_outputs, api_name="padding_compare", api_description=description)
+    api_only_example(figure_handler, EXAMPLE_INPUTS, api_outputs, api_name="padding_compare_example")

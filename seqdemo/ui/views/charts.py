@@ -58,29 +58,35 @@ def cell_grid(
     titles: Sequence[str] | None = None,
     marker: Marker | None = None,
     outline: bool = False,
+    scale_rows: int | None = None,
+    starts: Sequence[int] = (),
 ) -> str:
     """A row of cells per sequence, one cell per position, coloured by kind; `width` positions across.
 
-    Rows shorter than `width` end in empty space, so grids of one `width` share a scale. `titles`
-    are the rows' tooltips; `outline` draws a dark line around the cells the rows fill (a tensor's
-    outline, when the rows are one batch). A grid with more than `width` cells in a row is a bug.
+    Rows shorter than `width` end in empty space, so grids of one `width` share a scale, and grids
+    given one `scale_rows` (the most rows of any of them) share a row height. `titles` are the rows'
+    tooltips; `starts` the rows a line separates from the row above (where a new text begins);
+    `outline` draws a dark line around the cells the rows fill (a tensor's outline, when the rows
+    are one batch). A grid with more than `width` cells in a row is a bug.
     """
     width = max(width, 1)
     if any(len(kinds) > width for kinds in rows):
         raise ValueError(f"a row is longer than the grid's width ({width})")
-    borders = width <= CELL_BORDERS_UP_TO[0] and len(rows) <= CELL_BORDERS_UP_TO[1]
+    scale = max(scale_rows or len(rows), len(rows), 1)
+    borders = width <= CELL_BORDERS_UP_TO[0] and scale <= CELL_BORDERS_UP_TO[1]
     tall, short = ROW_HEIGHT_PX
-    height = max(short, min(tall, GRID_HEIGHT_PX // max(len(rows), 1)))
-    labels = row_labels or [str(number) for number in range(1, len(rows) + 1)]
+    height = max(short, min(tall, GRID_HEIGHT_PX // scale))
+    labels = row_labels if row_labels is not None else [str(number) for number in range(1, len(rows) + 1)]
     body = []
     for index, kinds in enumerate(rows):
         cells = "".join(
             f'<i class="{kind}" style="flex:{count} 0 0;--n:{count}"></i>' for kind, count in _row_runs(kinds, width)
         )
         tip = f' title="{html.escape(titles[index])}"' if titles else ""
+        start = " starts" if index in starts else ""
         body.append(
-            f'<span class="sd-cells-label">{html.escape(labels[index])}</span>'
-            f'<span class="sd-cells-row"{tip}>{cells}</span>'
+            f'<span class="sd-cells-label{start}">{html.escape(labels[index]) if labels else ""}</span>'
+            f'<span class="sd-cells-row{start}"{tip}>{cells}</span>'
         )
     extras = ""
     if outline and rows:

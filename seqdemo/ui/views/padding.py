@@ -1,4 +1,5 @@
-"""Tab 2's HTML: one configuration's panel (what it does, tensor shapes, a grid per row, what truncation lost).
+"""Tab 2's HTML: one configuration's panel (what it does, tensor shapes, a grid per row, what truncation lost),
+and the batch shapes of every configuration side by side (`batch_shapes_html`).
 
 A grid's columns are positions and its rows the token and every tensor at it, so `input_ids`,
 `attention_mask`, `token_type_ids` and `position_ids` line up under each token. Long rows show
@@ -8,16 +9,19 @@ their head and tail around a gap.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from seqdemo.padding import EncodedBatch, EncodedRow
 from seqdemo.plural import plural
 from seqdemo.token_kinds import OVERLAP, PAD, REAL, SPECIAL, TRUNCATED
+from seqdemo.ui.views.charts import axis, cell_grid, legend
 from seqdemo.ui.views.elements import chips
 
 ROWS_SHOWN = 8  # grids per configuration; the figure shows every row
 HEAD, TAIL = 40, 24  # positions shown from each end of a long row
 TRUNCATED_SHOWN = 60
+LABELLED_ROWS = 24  # the batch-shapes chart names its rows while there are at most this many
+SHAPE_LABELS = {REAL: "real token", SPECIAL: "special token", PAD: "pad", OVERLAP: "overlap with previous window"}
 LEGEND = chips(
     ["real token", "special token", "pad", "overlap with previous window", "truncated away"],
     [REAL, SPECIAL, PAD, OVERLAP, TRUNCATED],
@@ -117,3 +121,47 @@ def panel_html(batch: EncodedBatch) -> str:
         parts.append(f'<p class="sd-note">… {len(batch.rows) - ROWS_SHOWN} more rows: all are in the figure below.</p>')
     parts.append(_truncation_lines(batch))
     return f'<div class="sd-pt-panel">{"".join(parts)}</div>'
+
+
+def batch_shapes_html(batches: Mapping[str, EncodedBatch]) -> str:
+    """Each configuration's tensor as a grid of rows × positions, side by side on one scale, coloured by kind.
+
+    The HTML form of `plots.padding.plot_batch_shapes`: a dark outline marks a stackable tensor
+    (a ragged batch has none), a line separates the rows of one text from the next one's windows.
+    """
+    most_rows = max(len(batch.rows) for batch in batches.values())
+    width = max(max(batch.lengths) for batch in batches.values())
+    panels, used = [], set()
+    for label, batch in batches.items():
+        rows = [row.kinds() for row in batch.rows]
+        used.update(kind for row in rows for kind in row)
+        windows = batch.overflow_to_sample_mapping is not None
+        names = [str(row.sample + 1) + (f".{row.window + 1}" if windows else "") for row in batch.rows]
+        starts = [i for i in range(1, len(batch.rows)) if windows and batch.rows[i].sample != batch.rows[i - 1].sample]
+        shape = batch.shape
+        what = f"(rows, seq) = {shape}" if shape else f"ragged: lengths {min(batch.lengths)}–{max(batch.lengths)}"
+        grid = cell_grid(
+            rows,
+            width,
+            row_labels=names if most_rows <= LABELLED_ROWS else [],
+            titles=[f"{batch.row_label(i)}: {len(row)} positions" for i, row in enumerate(rows)],
+            outline=shape is not None,
+            scale_rows=most_rows,
+            starts=starts,
+        )
+        panels.append(
+            f'<div><div class="sd-chart-panel-title"><b>{html.escape(label)}</b> · {html.escape(what)}</div>'
+            f"{grid}{axis(width, 'position', ticks=3)}</div>"
+        )
+    labels = [(kind, SHAPE_LABELS[kind]) for kind in SHAPE_LABELS if kind in used]
+    windows = any(batch.overflow_to_sample_mapping is not None for batch in batches.values())
+    note = "a row per text" + (
+        "; with overflow windows a row is text.window, and a line separates one text's windows from the next"
+        if windows
+        else ""
+    )
+    return (
+        f'<div class="sd-chart sd-pt-shapes" style="--label:2.6em">{legend(labels)}'
+        f'<div class="sd-chart-panels">{"".join(panels)}</div>'
+        f'<p class="sd-bars-note">{note}</p></div>'
+    )
