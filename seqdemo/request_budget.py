@@ -19,7 +19,8 @@ from seqdemo.models import get_role
 from seqdemo.plural import plural
 
 # The longest a visitor waits for one answer, progress shown. The heaviest worked example, the needle sweep over
-# the shipped filler (the tab's default 10 positions, every strategy), plans under 100 s of work at base size on the Space: it fits.
+# the shipped filler (the tab's default 10 positions, every strategy), plans under 100 s of work at base size on
+# the Space: it fits.
 REQUEST_SECONDS = 120.0
 # Seconds per model token on 2 cores of their own, from benchmarks/results/request_budget.json (CPU seconds / 2 of the
 # fastest of 3 runs, fp32, transformers' own code): RoBERTa-base on 8 x 512 tokens (BERT-base does the same work a
