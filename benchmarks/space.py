@@ -162,7 +162,8 @@ def _with(defaults: list[Any], **replacements: Any) -> list[Any]:
 WORKED_EXAMPLES = (
     ("lengths", "/measure_lengths_charts_example", 1),
     ("padding", "/padding_compare_charts_example", 4),
-    ("masks", "/mask_proof_example", 3),
+    ("masks", "/mask_proof_encoder_example", 3),
+    ("masks, generation", "/mask_generation_example", 0),
     ("long documents", "/longdoc_worked_example", 6),
     ("needle sweep", "/needle_sweep_example", 1),
     ("attention", "/attention_maps_example", 0),
@@ -194,11 +195,17 @@ def plan_calls(client: Client) -> list[Call]:
     calls.append(
         Call(
             "mask proof, 5 texts",
-            "/mask_proof",
-            _with(_defaults(client, "/mask_proof"), p0=texts5),
-            budget_r=6.0,  # with section 4, GPT-2 generating each prompt alone and in two padded batches
-            first_budget_r=2.0,  # the proof: its tables, from the encoder's runs
-            is_result=_figure_present(6),
+            "/mask_proof_encoder",
+            _with(_defaults(client, "/mask_proof_encoder"), p0=texts5),
+            budget_r=2.0,  # sections 1-3: the encoder's runs, their tables and two figures
+            is_result=_figure_present(6),  # the proof table comes first
+        )
+    )
+    calls.append(
+        Call(
+            "mask lesson, section 4: GPT-2 generation, 5 prompts",  # after the proof; the issue sets no budget
+            "/mask_generation",
+            _with(_defaults(client, "/mask_generation"), p0=texts5),
         )
     )
     examples = named["/longdoc_example"]["parameters"][0]["python_type"]["type"]
@@ -230,9 +237,8 @@ def plan_calls(client: Client) -> list[Call]:
             "attention maps, 2 texts",
             "/attention_maps",
             _with(_defaults(client, "/attention_maps"), p0=texts2),
-            budget_r=6.0,  # with the token row and every layer and head, drawn after
-            first_budget_r=3.0,  # the notes and the heatmap
-            is_result=_figure_present(0),
+            budget_r=3.0,  # the issue's: everything, the token row and every layer and head included
+            is_result=_figure_present(0),  # the notes and the heatmap come first
         )
     )
     shipped = (ROOT / "seqdemo" / "data" / "batching_example.txt").read_text(encoding="utf-8")

@@ -171,6 +171,29 @@ def test_mask_proof_counts_tokens_and_pads_per_text(client, bert_tokenizer):
     assert is_png(outputs[7])
 
 
+@checks("/mask_proof_encoder")
+@checks("/mask_generation")
+def test_the_masks_tab_answers_the_proof_then_generation_as_the_one_call_does(client, bert_tokenizer):
+    texts = "\n".join(TEXTS)
+    proof = client.predict(texts, "bert", 0, api_name="/mask_proof_encoder")
+    every = client.predict(texts, "bert", 0, 3, api_name="/mask_proof")
+    assert plain(proof[6]) == plain(every[6])  # the proof table
+    lengths = [len(bert_tokenizer(t)["input_ids"]) for t in TEXTS]
+    assert all(f"text {n} {length} {max(lengths) - length} " in plain(proof[6]) for n, length in enumerate(lengths, 1))
+    assert is_png(proof[3]) and is_png(proof[7])  # the key mask and the proof figure
+    generation, prompts = client.predict(texts, 3, api_name="/mask_generation")
+    assert (generation, prompts) == tuple(every[10:12])
+
+
+@checks("/mask_proof_encoder_example")
+@checks("/mask_generation_example")
+def test_the_masks_worked_example_is_the_one_calls_example_in_two_parts(client):
+    proof = client.predict(api_name="/mask_proof_encoder_example")
+    generation, prompts = client.predict(api_name="/mask_generation_example")
+    every = client.predict(api_name="/mask_proof_example")
+    assert plain(proof[6]) == plain(every[6]) and (generation, prompts) == tuple(every[10:12])
+
+
 @checks("/key_mask")
 def test_key_mask_draws_a_figure(client):
     figure, files = client.predict("\n".join(TEXTS), "roberta", 0, api_name="/key_mask")

@@ -23,8 +23,12 @@ NUMBERS = (widgets.Number, widgets.Slider)
 CHOICES = (widgets.Dropdown, widgets.Radio, widgets.CheckboxGroup)
 TEXT_ENDPOINTS = (
     "/measure_lengths",
+    "/measure_lengths_charts",
     "/padding_compare",
+    "/padding_compare_charts",
     "/mask_proof",
+    "/mask_proof_encoder",
+    "/mask_generation",
     "/key_mask",
     "/compare_strategies",
     "/needle_sweep",

@@ -1,4 +1,4 @@
-"""Tab 3's handlers: the worked example fills every panel; bad input becomes one sentence."""
+"""Tab 3's handlers: the worked example fills every panel; bad input becomes one sentence; the two events."""
 
 from __future__ import annotations
 
@@ -13,7 +13,18 @@ import pytest
 from seqdemo.inputs import split_texts
 from seqdemo.masks import pad_tokenized_texts, tokenize_texts
 from seqdemo.ui.figures import svg_files
-from seqdemo.ui.masks import DEFAULT_NEW_TOKENS, DEFAULT_ROLE, EXAMPLE_TEXTS, MAX_TEXTS, run_lesson, show_key_mask
+from seqdemo.ui.masks import (
+    DEFAULT_NEW_TOKENS,
+    DEFAULT_ROLE,
+    EXAMPLE_INPUTS,
+    EXAMPLE_TEXTS,
+    MAX_TEXTS,
+    PROOF_OUTPUTS,
+    run_generation,
+    run_lesson,
+    run_proof,
+    show_key_mask,
+)
 from seqdemo.ui.views.masks import MAX_GRID_COLUMNS, token_grid
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
@@ -128,3 +139,37 @@ def test_the_proof_comes_first_then_its_figures_then_generation(store):
     assert "Generating with GPT-2" in first["generation"] == figures["generation"]
     assert figures["proof_png"] == last["proof_png"] and Path(figures["key_png"]).is_file()
     assert "Generating" not in last["generation"] and "<table" in last["generation"]
+
+
+def test_the_tab_runs_the_proof_and_generation_as_two_events_that_give_the_one_calls_panels(store):
+    *_, every = run_lesson(EXAMPLE, "roberta", 1, 2, store=store)
+    every = dict(zip(OUTPUTS, every, strict=True))
+    proof_updates = list(run_proof(EXAMPLE, "roberta", 1, store=store))
+    assert len(proof_updates) == 2 and proof_updates[0][PROOF_OUTPUTS.index("proof_plot")] is None
+    proof = dict(zip([name.replace("_plot", "_png").replace("key_mask", "key_png") for name in PROOF_OUTPUTS],
+                     proof_updates[-1], strict=True))  # fmt: skip
+    for name in ("notes", "batch_mask", "proof_header", "proof_table", "positions", "key_png", "proof_png"):
+        assert proof[name] == every[name], name
+    assert run_generation(EXAMPLE, 2, store=store) == (every["generation"], every["prompts"])
+
+
+def test_a_new_max_new_tokens_reruns_only_generation_and_a_new_proof_reruns_it_after(demo, endpoint):
+    proof, generation = endpoint("mask_proof_encoder"), endpoint("mask_generation")
+    triggers = {demo.blocks[target].label: trigger for target, trigger in generation.targets}
+    assert triggers == {"max_new_tokens (section 4)": "release"}
+    assert "max_new_tokens (section 4)" not in {demo.blocks[target].label for target, _ in proof.targets}
+    (after,) = [
+        event
+        for event in demo.fns.values()
+        if event.trigger_after == proof._id and event.trigger_only_on_success and event.page == ""
+    ]
+    assert after.outputs == generation.outputs and after.inputs == generation.inputs
+
+
+def test_the_worked_example_shows_the_proof_then_generation_and_the_one_call_stays_for_the_api(demo, endpoint):
+    proof, generation = endpoint("mask_proof_encoder_example"), endpoint("mask_generation_example")
+    assert [trigger for _, trigger in proof.targets] == ["load"]
+    assert generation.trigger_after == proof._id and generation.trigger_only_on_success
+    kept = endpoint("mask_proof")
+    assert kept.api_visibility == "public" and all(not demo.blocks[target].visible for target, _ in kept.targets)
+    assert len(kept.inputs) == len(EXAMPLE_INPUTS) and len(kept.outputs) == len(OUTPUTS)

@@ -139,10 +139,18 @@ class WorkedExample:
     partial result as it comes. An error leaves nothing stored, so the next request tries again.
     """
 
-    def __init__(self, handler: Callable[..., Any], inputs: Sequence[Any], name: str = "", slow: bool = False) -> None:
+    def __init__(
+        self,
+        handler: Callable[..., Any],
+        inputs: Sequence[Any],
+        name: str = "",
+        slow: bool = False,
+        api_only: bool = False,
+    ) -> None:
         self._run = functools.partial(handler, *inputs)
         self.name = name
         self.slow = slow
+        self.api_only = api_only  # no page shows it: computed at start-up after every example a page shows
         self.streams = inspect.isgeneratorfunction(handler)
         self._changed = threading.Condition()
         self.state = "waiting"  # waiting -> running -> done, or failed (and waiting again when asked for)
@@ -259,15 +267,21 @@ class WorkedExamples:
         self.seconds: float | None = None
 
     def add(
-        self, handler: Callable[..., Any], inputs: Sequence[Any], name: str = "", slow: bool = False
+        self,
+        handler: Callable[..., Any],
+        inputs: Sequence[Any],
+        name: str = "",
+        slow: bool = False,
+        api_only: bool = False,
     ) -> WorkedExample:
-        """The worked example of `handler(*inputs)` called `name`, computed in its turn (`slow` ones after the others).
+        """The worked example of `handler(*inputs)` called `name`, computed in its turn (`slow` ones after the others,
+        `api_only` ones, which no page shows, last).
 
         A lesson shown on two pages (the tabbed app, its own page) asks twice: it gets the one example.
         """
         example = next((example for example in self.examples if name and example.name == name), None)
         if example is None:
-            example = WorkedExample(handler, inputs, name, slow)
+            example = WorkedExample(handler, inputs, name, slow, api_only)
             self.examples.append(example)
         return example
 
@@ -295,7 +309,10 @@ class WorkedExamples:
     def _next(self) -> WorkedExample | None:
         """The example to compute next: a wanted one, else cheap before slow; failed ones again, a few rounds."""
         with self._lock:
-            order = [*self._wanted, *(sorted(self.examples, key=lambda example: example.slow) if self._all else ())]
+            order = [
+                *self._wanted,
+                *(sorted(self.examples, key=lambda example: (example.api_only, example.slow)) if self._all else ()),
+            ]
             chosen = next((example for example in order if example.state == "waiting"), None)
             failed = [example for example in self.examples if example.state == "failed"]
             if chosen is None and self._all and failed and self._rounds < START_UP_ROUNDS:
@@ -366,6 +383,7 @@ def on_page_load(
     after: Dependency | None = None,
     slow: bool = False,
     link: LessonLink | None = None,
+    unless: LessonLink | None = None,
 ) -> Dependency:
     """Show the tab's worked example, `handler(*inputs)`, when a page opens, or once `after` has succeeded.
 
@@ -373,14 +391,16 @@ def on_page_load(
     lesson under the same `api_name`: computed once, in the background (`slow` ones after the
     others), then served from memory. Its event takes no inputs (the example's are fixed), never
     waits for a concurrency slot, and is public as `api_name`. With a `link`, a page opened by a
-    link to this lesson shows `handler` run on the link's inputs instead (`LessonLink.open_on_load`).
-    Returns the event, to chain on.
+    link to this lesson shows `handler` run on the link's inputs instead (`LessonLink.open_on_load`);
+    `unless` a link, the example is skipped on a page that link opened (whose own run fills these
+    outputs too). Returns the event, to chain on.
     """
     examples = worked_examples(get_blocks_context().root_block)
     example = examples.add(handler, inputs, api_name, slow).serve(examples)
     if link is not None:
         link.open_on_load(handler, outputs)
-        example = link.unless_opened(example, len(outputs))
+    if link is not None or unless is not None:
+        example = (link or unless).unless_opened(example, len(outputs))
     options = {
         "outputs": list(outputs),
         "api_name": api_name,
@@ -414,9 +434,9 @@ def api_only_example(
 ) -> Dependency:
     """A worked example only the API asks for (an earlier form of a lesson's), public as `api_name`.
 
-    It is computed in the background like `on_page_load`'s, after every example a page shows
-    (it is `slow`), and served from memory.
+    It is computed in the background like `on_page_load`'s, after every example a page shows,
+    and served from memory.
     """
     examples = worked_examples(get_blocks_context().root_block)
-    example = examples.add(handler, inputs, api_name, slow=True).serve(examples)
+    example = examples.add(handler, inputs, api_name, api_only=True).serve(examples)
     return api_only(example, None, outputs, api_name=api_name, concurrency_limit=None, show_progress="hidden")

@@ -3,6 +3,11 @@
 The tab opens on a worked example run when the page loads. Every number comes from running the
 chosen model now: each text alone, the padded batch with and without the attention_mask, left
 padding, and GPT-2's batched generation. The HTML is drawn by `ui.views.masks`.
+
+Sections 1-3 (`run_proof`, public as `mask_proof_encoder`) and section 4 (`run_generation`, public
+as `mask_generation`) are two events, the second after the first: the proof is whole before GPT-2
+starts, and a new max_new_tokens reruns only GPT-2. `run_lesson`, every section in one call, stays
+public as `mask_proof` (its worked example as `mask_proof_example`) for the API's callers.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from seqdemo.models import ENCODER_ROLES, ROLES, ModelStore
 from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.precision import noise_precision
 from seqdemo.ui import widgets
-from seqdemo.ui.components import bind, cached, on_page_load, user_errors
+from seqdemo.ui.components import api_only, api_only_example, bind, cached, on_page_load, user_errors
 from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
@@ -121,18 +126,9 @@ GENERATION_RUNNING = (
 )
 
 
-@user_errors("running the mask proof")
-def run_lesson(
-    raw_texts: str | None, role: str, example: int | None, max_new_tokens: int, *, store: ModelStore
-) -> Iterator[tuple]:
-    """The tab's handler: every panel for these texts and this model, as each is ready.
-
-    Three updates: the proof's tables (the encoder's runs), then its two figures, then section 4's
-    generation (GPT-2, the slowest part). The last holds every panel.
-    """
-    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
+def _proof_tables(texts: Sequence[str], role: str, index: int, store: ModelStore) -> tuple[dict[str, object], object]:
+    """Sections 1-3's tables (the encoder's runs): (panels by name, the proof)."""
     proof = prove_mask(store.model(role, dtype=PRECISION.dtype), store.tokenizer(role), texts)
-    index = min(int(example or 0), len(texts) - 1)
     batch = proof.masked.batch
     phrase = store.offline_phrase(role)
     model_source = f"offline kit: {phrase}" if phrase else store.checkpoint(role)
@@ -144,12 +140,14 @@ def run_lesson(
         "proof_table": proof_table_html(proof),
         "positions": positions_html(proof),
     }
-    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
-    waiting = {"generation": GENERATION_RUNNING, "prompts": ""}
-    yield _panels(**tables, **none, **waiting, proof_drawings=[])
+    return tables, proof
+
+
+def _proof_figures(texts: Sequence[str], role: str, index: int, proof: object, store: ModelStore) -> dict[str, object]:
+    """Sections 1-2's figures, the key mask and the proof's max |Δ|, with their files and drawings."""
     key_mask = _key_mask_figure(texts, role, index, store)
     proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
-    figures = {
+    return {
         "key_mask": key_mask.png,
         "key_files": key_mask.downloads,
         "proof_plot": proof_figure.png,
@@ -157,17 +155,61 @@ def run_lesson(
         "key_drawings": [key_mask.drawing],
         "proof_drawings": [proof_figure.drawing],
     }
-    yield _panels(**tables, **figures, **waiting)
+
+
+def _generation(texts: Sequence[str], max_new_tokens: int, store: ModelStore) -> dict[str, str]:
+    """Section 4's panels: GPT-2 generating each prompt alone, then left- and right-padded."""
     generation = compare_batched_generation(
         store.model(GENERATION_ROLE), store.tokenizer(GENERATION_ROLE), texts, int(max_new_tokens)
     )
-    yield _panels(
-        **tables,
-        **figures,
-        generation=notes_html(generation.notes)
+    return {
+        "generation": notes_html(generation.notes)
         + generation_html(generation, texts, untrained=store.untrained(GENERATION_ROLE)),
-        prompts=generation_prompts_html(generation),
-    )
+        "prompts": generation_prompts_html(generation),
+    }
+
+
+@user_errors("running the mask proof")
+def run_proof(raw_texts: str | None, role: str, example: int | None, *, store: ModelStore) -> Iterator[tuple]:
+    """The tab's handler of sections 1-3 (PROOF_OUTPUTS): the proof's tables at once, then its two figures.
+
+    Section 4, GPT-2's generation, is `run_generation`, which the tab runs after this one succeeds
+    and alone when only max_new_tokens changes.
+    """
+    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
+    index = min(int(example or 0), len(texts) - 1)
+    tables, proof = _proof_tables(texts, role, index, store)
+    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
+    yield tuple({**tables, **none, "proof_drawings": []}[name] for name in PROOF_OUTPUTS)
+    figures = _proof_figures(texts, role, index, proof, store)
+    yield tuple({**tables, **figures}[name] for name in PROOF_OUTPUTS)
+
+
+@user_errors("generating with GPT-2")
+def run_generation(raw_texts: str | None, max_new_tokens: int, *, store: ModelStore) -> tuple[str, str]:
+    """The tab's handler of section 4: (the generation table, the padded prompts), from GPT-2 in float32."""
+    panels = _generation(split_texts(raw_texts, max_texts=MAX_TEXTS), max_new_tokens, store)
+    return panels["generation"], panels["prompts"]
+
+
+@user_errors("running the mask proof")
+def run_lesson(
+    raw_texts: str | None, role: str, example: int | None, max_new_tokens: int, *, store: ModelStore
+) -> Iterator[tuple]:
+    """The API's `mask_proof`, every section at once: every panel for these texts and this model, as each is ready.
+
+    Three updates: the proof's tables (the encoder's runs), then its two figures, then section 4's
+    generation (GPT-2, the slowest part). The last holds every panel.
+    """
+    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
+    index = min(int(example or 0), len(texts) - 1)
+    tables, proof = _proof_tables(texts, role, index, store)
+    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
+    waiting = {"generation": GENERATION_RUNNING, "prompts": ""}
+    yield _panels(**tables, **none, **waiting, proof_drawings=[])
+    figures = _proof_figures(texts, role, index, proof, store)
+    yield _panels(**tables, **figures, **waiting)
+    yield _panels(**tables, **figures, **_generation(texts, max_new_tokens, store))
 
 
 # The handler's outputs in order, as `build` wires them.
@@ -175,6 +217,7 @@ OUTPUTS = (
     "notes batch_mask example key_mask key_files proof_header proof_table proof_plot proof_files positions "
     "generation prompts key_drawings proof_drawings"
 ).split()
+PROOF_OUTPUTS = tuple(name for name in OUTPUTS if name not in ("generation", "prompts"))  # sections 1-3
 
 
 def _panels(**panels: object) -> tuple:
@@ -235,25 +278,44 @@ def build(store: ModelStore) -> None:
     with gr.Accordion("The padded prompts and the position ids generate built", open=False):
         prompts = gr.HTML()
 
-    handler = cached(run_lesson, store)  # the proof runs two base-sized models many times: replay a repeat
-    inputs = [texts, role, example, max_new_tokens]
-    outputs = [
-        notes,
-        batch_mask,
-        example,
-        key_mask,
-        key_files,
-        proof_header,
-        proof_table,
-        proof_plot,
-        proof_files,
-        positions,
-        generation,
-        prompts,
-        key_drawings,
-        proof_drawings,
-    ]
-    gr.on([run.click, role.input, max_new_tokens.release], handler, inputs, outputs, api_name="mask_proof")
+    panels = {
+        "notes": notes,
+        "batch_mask": batch_mask,
+        "example": example,
+        "key_mask": key_mask,
+        "key_files": key_files,
+        "proof_header": proof_header,
+        "proof_table": proof_table,
+        "proof_plot": proof_plot,
+        "proof_files": proof_files,
+        "positions": positions,
+        "generation": generation,
+        "prompts": prompts,
+        "key_drawings": key_drawings,
+        "proof_drawings": proof_drawings,
+    }
+    outputs = [panels[name] for name in OUTPUTS]
+    proof_outputs = [panels[name] for name in PROOF_OUTPUTS]
+    generation_outputs = [generation, prompts]
+    # Both run base-sized models many times: a repeat is replayed. Sections 1-3 and section 4 are two events,
+    # so that a new max_new_tokens reruns GPT-2 alone, and the proof is complete before GPT-2 starts.
+    proof = cached(run_proof, store)
+    generate = cached(run_generation, store)
+    proof_event = gr.on(
+        [run.click, role.input], proof, [texts, role, example], proof_outputs, api_name="mask_proof_encoder"
+    )
+    proof_event.success(generate, [texts, max_new_tokens], generation_outputs, api_visibility="private")
+    max_new_tokens.release(generate, [texts, max_new_tokens], generation_outputs, api_name="mask_generation")
     key_outputs = [key_mask, key_files, key_drawings]
     example.input(bind(show_key_mask, store), [texts, role, example], key_outputs, api_name="key_mask")
-    on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="mask_proof_example", link=link)
+    link.runs(cached(run_lesson, store), outputs)  # a link restores every section's inputs and runs them all
+    shown = on_page_load(proof, EXAMPLE_INPUTS[:3], proof_outputs, api_name="mask_proof_encoder_example", link=link)
+    generation_inputs = (EXAMPLE_INPUTS[0], EXAMPLE_INPUTS[3])
+    on_page_load(
+        generate, generation_inputs, generation_outputs, api_name="mask_generation_example", after=shown, unless=link
+    )
+
+    # The endpoints of the one-event form of this tab, every section at once, for the API's callers.
+    inputs = [texts, role, example, max_new_tokens]
+    api_only(cached(run_lesson, store), inputs, outputs, api_name="mask_proof")
+    api_only_example(cached(run_lesson, store), EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")
