@@ -43,6 +43,7 @@ ALIASES = {
 }
 CHECKED: set[str] = set()
 TEXTS = ["A short text.", "A somewhat longer text with more words in it, to pad the first one."]
+LENGTHS_FIGURES = ["padding-grid.png", "padding-grid.svg", "token-counts.png", "token-counts.svg"]  # drawn on request
 
 
 def checks(api_name: str):
@@ -96,12 +97,7 @@ def test_the_lengths_tab_answers_with_charts_and_draws_its_figures_on_request(ap
     assert f"padded to {max(lengths):,} → {pads:,} of {len(TEXTS) * max(lengths):,} slots" in plain(padding)
     assert not files  # nothing is drawn until someone asks
     drawn = client.predict(api_name="/measure_lengths_svg")
-    assert sorted(Path(f).name for f in drawn) == [
-        "padding-grid.png",
-        "padding-grid.svg",
-        "token-counts.png",
-        "token-counts.svg",
-    ]
+    assert sorted(Path(f).name for f in drawn) == LENGTHS_FIGURES
 
 
 @checks("/measure_lengths_svg")
@@ -109,12 +105,7 @@ def test_the_svgs_are_drawn_on_request_from_the_last_result(app_url):
     client = gradio_client.Client(app_url, verbose=False)  # its own session: the drawings live in it
     client.predict("\n".join(TEXTS), ["bert"], True, api_name="/measure_lengths")
     files = client.predict(api_name="/measure_lengths_svg")
-    assert sorted(Path(f).name for f in files) == [
-        "padding-grid.png",
-        "padding-grid.svg",
-        "token-counts.png",
-        "token-counts.svg",
-    ]
+    assert sorted(Path(f).name for f in files) == LENGTHS_FIGURES
     assert all(Path(f).read_bytes().lstrip().startswith(b"<?xml") for f in files if f.endswith(".svg"))
 
 
