@@ -157,6 +157,18 @@ def _proof_figures(texts: Sequence[str], role: str, index: int, proof: object, s
     }
 
 
+def _no_figures() -> dict[str, object]:
+    """The figures' panels before they are drawn: no image, no files, nothing to draw an SVG of."""
+    return {
+        "key_mask": None,
+        "key_files": [],
+        "proof_plot": None,
+        "proof_files": [],
+        "key_drawings": [],
+        "proof_drawings": [],
+    }
+
+
 def _generation(texts: Sequence[str], max_new_tokens: int, store: ModelStore) -> dict[str, str]:
     """Section 4's panels: GPT-2 generating each prompt alone, then left- and right-padded."""
     generation = compare_batched_generation(
@@ -179,8 +191,7 @@ def run_proof(raw_texts: str | None, role: str, example: int | None, *, store: M
     texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
     index = min(int(example or 0), len(texts) - 1)
     tables, proof = _proof_tables(texts, role, index, store)
-    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
-    yield tuple({**tables, **none, "proof_drawings": []}[name] for name in PROOF_OUTPUTS)
+    yield tuple({**tables, **_no_figures()}[name] for name in PROOF_OUTPUTS)
     figures = _proof_figures(texts, role, index, proof, store)
     yield tuple({**tables, **figures}[name] for name in PROOF_OUTPUTS)
 
@@ -204,9 +215,8 @@ def run_lesson(
     texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
     index = min(int(example or 0), len(texts) - 1)
     tables, proof = _proof_tables(texts, role, index, store)
-    none = {"key_mask": None, "key_files": [], "proof_plot": None, "proof_files": [], "key_drawings": []}
     waiting = {"generation": GENERATION_RUNNING, "prompts": ""}
-    yield _panels(**tables, **none, **waiting, proof_drawings=[])
+    yield _panels(**tables, **_no_figures(), **waiting)
     figures = _proof_figures(texts, role, index, proof, store)
     yield _panels(**tables, **figures, **waiting)
     yield _panels(**tables, **figures, **_generation(texts, max_new_tokens, store))
