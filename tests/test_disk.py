@@ -12,6 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -190,3 +194,30 @@ def test_an_upload_over_the_limit_is_refused_by_the_server_before_it_is_stored(a
     small = httpx.post(f"{app_url}gradio_api/upload", files={"files": (name, b"fits")}, timeout=60)
     assert small.status_code == 200 and Path(small.json()[0]).name == name  # the limit, not uploads, is refused
     Path(small.json()[0]).unlink()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_path):
+    """`kill` (or a container stopping) sends SIGTERM: the app stops as on Ctrl-C and removes its figure folder."""
+    environ = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(_free_port())}
+    app = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("seqdemo-figures-*/kept/*")):  # the worked examples drew their figures
+            assert app.poll() is None and time.monotonic() < deadline, "the app drew no figure"
+            time.sleep(0.5)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=60) == 0
+    finally:
+        app.kill()
+    assert not list(tmp_path.glob("seqdemo-figures-*"))

@@ -10,6 +10,8 @@ stays the tabbed app's.
 from __future__ import annotations
 
 import html
+import signal
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -151,4 +153,16 @@ def launch(demo: gr.Blocks, *, precompute: bool = True, **options: object) -> No
     if precompute:
         start_worked_examples(demo)  # in the background, now that the app serves
     if keep_running:
+        stop_on_sigterm()
         demo.block_thread()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Stop as on Ctrl-C when the process is sent SIGTERM (`kill`, a container stopping): the server closes and
+    the exit handlers run, so the figure folder goes with the process instead of staying in the temp folder."""
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set a handler
+        signal.signal(signal.SIGTERM, _interrupt)
