@@ -88,8 +88,7 @@ def measure_texts(
     report = _measure(raw_texts, roles, count_special_tokens, store)
     tables = (summary_html(report, store.kit_description()), texts_html(report), chips_html(report))
     yield tables[0], None, None, [], *tables[1:], []
-    counts = save_figure(plot_token_counts, report, stem="token-counts")
-    padding = save_figure(plot_padding_grid, report, stem="padding-grid")
+    counts, padding = (save_figure(drawing.plot, *drawing.args, stem=drawing.stem) for drawing in drawings(report))
     yield (
         tables[0],
         counts.png,

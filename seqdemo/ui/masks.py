@@ -18,6 +18,7 @@ import gradio as gr
 
 from seqdemo.inputs import describe_limits, split_texts
 from seqdemo.masks import (
+    MaskProof,
     attention_key_mask,
     compare_batched_generation,
     pad_tokenized_texts,
@@ -126,7 +127,9 @@ GENERATION_RUNNING = (
 )
 
 
-def _proof_tables(texts: Sequence[str], role: str, index: int, store: ModelStore) -> tuple[dict[str, object], object]:
+def _proof_tables(
+    texts: Sequence[str], role: str, index: int, store: ModelStore
+) -> tuple[dict[str, object], MaskProof]:
     """Sections 1-3's tables (the encoder's runs): (panels by name, the proof)."""
     proof = prove_mask(store.model(role, dtype=PRECISION.dtype), store.tokenizer(role), texts)
     batch = proof.masked.batch
@@ -143,7 +146,9 @@ def _proof_tables(texts: Sequence[str], role: str, index: int, store: ModelStore
     return tables, proof
 
 
-def _proof_figures(texts: Sequence[str], role: str, index: int, proof: object, store: ModelStore) -> dict[str, object]:
+def _proof_figures(
+    texts: Sequence[str], role: str, index: int, proof: MaskProof, store: ModelStore
+) -> dict[str, object]:
     """Sections 1-2's figures, the key mask and the proof's max |Δ|, with their files and drawings."""
     key_mask = _key_mask_figure(texts, role, index, store)
     proof_figure = save_figure(plot_mask_proof, proof, stem=f"mask-proof-{role}")
