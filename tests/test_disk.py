@@ -9,6 +9,7 @@ run writes what it measured to artifacts/disk.json.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -32,7 +33,7 @@ from gradio_http import raw_call, server_paths
 from seqdemo.models import ModelStore
 from seqdemo.settings import CACHE_MAX_AGE_S, CACHE_SWEEP_S
 from seqdemo.ui import build_app, figures, padding
-from seqdemo.ui.cache_sweep import sweep_cache
+from seqdemo.ui.cache_sweep import lifespan, sweep_cache
 from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -119,6 +120,27 @@ def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(
     assert deleted >= len(old)
     assert not any(Path(name).exists() or Path(name).parent.exists() for name in old)
     assert all(Path(name).exists() for name in young) and young <= files and not old & files
+
+
+def test_gradios_last_sweep_at_shutdown_survives_a_worked_example_adding_a_file(tmp_path, monkeypatch):
+    """When the server stops, Gradio walks the sets of cached files once more; a background thread may still add."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    files = {str(tmp_path / f"figure{number}.png") for number in range(3)}
+    for name in files:
+        Path(name).write_bytes(b"png")
+    blocks = SimpleNamespace(blocks={}, temp_file_sets=[files], delete_cache=None)
+
+    async def serve_then_stop():
+        async with lifespan(SimpleNamespace(get_blocks=lambda: blocks)):
+            pass
+
+    asyncio.run(serve_then_stop())
+    walked = []
+    for file_set in blocks.temp_file_sets:  # as Gradio's delete_files_created_by_app does
+        for name in file_set:
+            files.add(str(tmp_path / f"late{len(walked)}.png"))  # a worked example still drawing
+            walked.append(name)
+    assert sorted(walked) == sorted(name for name in files if "figure" in name)
 
 
 def snapshot(folder: Path) -> tuple[int, int]:

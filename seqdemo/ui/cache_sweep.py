@@ -5,6 +5,8 @@ walks each set of cached files while requests add to them: the first "Set change
 iteration" ends it for the life of the process (1,000 requests were enough), and it leaves every
 emptied folder behind. `sweep_cache` works on snapshots and removes emptied folders; `lifespan`,
 given to the server through `launch_options`, runs it every `every` seconds while the server runs.
+When the server stops, Gradio's last sweep walks the sets once more, while a worked example still
+computing in the background may add to them: `lifespan` hands it copies (`freeze_file_sets`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,15 @@ async def _sweep_every(blocks: gr.Blocks, every_s: float, age_s: float) -> None:
             log.exception("Sweeping Gradio's cache failed; the next sweep is in %s s", every_s)
 
 
+def freeze_file_sets(blocks: gr.Blocks) -> None:
+    """Give `blocks` copies of its sets of cached files, which no request adds to, for a walk that must not fail.
+
+    Gradio's last sweep, after the server stops, iterates `temp_file_sets` itself; a set that grows
+    meanwhile raises "Set changed size during iteration" and the process exits with a traceback.
+    """
+    blocks.temp_file_sets = [set(files) for files in list(blocks.temp_file_sets)]
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """The server's lifespan: sweep the cache on the Blocks' `delete_cache` retention until the server stops."""
@@ -83,3 +94,4 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        freeze_file_sets(blocks)  # Gradio's last sweep runs after this lifespan ends
