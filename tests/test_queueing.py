@@ -14,14 +14,24 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.utils import Status  # noqa: E402
 
 # The public events whose handlers run a model's forward pass.
-MODEL_EVENTS = ("mask_proof", "attention_maps", "compare_strategies", "needle_sweep", "batching_throughput")
+MODEL_EVENTS = (
+    "mask_proof_charts",
+    "mask_generation",
+    "mask_proof_encoder",
+    "mask_proof",
+    "attention_maps",
+    "compare_strategies",
+    "needle_sweep",
+    "batching_throughput",
+)
+PRIVATE_MODEL_EVENTS = 1  # GPT-2's generation after the mask proof succeeds
 
 
 def test_model_events_share_one_slot_on_every_page_and_the_queue_is_bounded(demo, endpoint):
     for api_name in MODEL_EVENTS:
         assert (endpoint(api_name).concurrency_id, endpoint(api_name).concurrency_limit) == (MODEL_GROUP, 1)
     grouped = [event for event in demo.fns.values() if event.concurrency_id == MODEL_GROUP]
-    assert len(grouped) == len(MODEL_EVENTS) * 2  # the tabbed app's and the lesson pages'
+    assert len(grouped) == (len(MODEL_EVENTS) + PRIVATE_MODEL_EVENTS) * 2  # the tabbed app's and the lesson pages'
     assert endpoint("measure_lengths").concurrency_id != MODEL_GROUP
     assert endpoint("measure_lengths_example").concurrency_limit is None  # served from memory, never waits
     assert demo._queue.max_size == QUEUE_SIZE == 32

@@ -23,7 +23,16 @@ from seqdemo.ui import attention, batching, longdoc, masks
 MODEL_GROUP = "models"
 # The handlers that run a model's forward pass.
 MODEL_HANDLERS = frozenset(
-    {masks.run_lesson, attention.show_attention, longdoc.compare_document, longdoc.run_sweep, batching.throughput}
+    {
+        masks.show_proof,
+        masks.run_proof,
+        masks.run_generation,
+        masks.run_lesson,
+        attention.show_attention,
+        longdoc.compare_document,
+        longdoc.run_sweep,
+        batching.throughput,
+    }
 )
 QUEUE_SIZE = 32
 OTHER_EVENTS_AT_ONCE = 2  # per event: a tokenizer-only request takes milliseconds
