@@ -162,7 +162,7 @@ def _with(defaults: list[Any], **replacements: Any) -> list[Any]:
 WORKED_EXAMPLES = (
     ("lengths", "/measure_lengths_charts_example", 1),
     ("padding", "/padding_compare_charts_example", 4),
-    ("masks", "/mask_proof_encoder_example", 3),
+    ("masks", "/mask_proof_charts_example", 3),
     ("masks, generation", "/mask_generation_example", 0),
     ("long documents", "/longdoc_worked_example", 6),
     ("needle sweep", "/needle_sweep_example", 1),
@@ -195,9 +195,9 @@ def plan_calls(client: Client) -> list[Call]:
     calls.append(
         Call(
             "mask proof, 5 texts",
-            "/mask_proof_encoder",
-            _with(_defaults(client, "/mask_proof_encoder"), p0=texts5),
-            budget_r=2.0,  # sections 1-3: the encoder's runs, their tables and two figures
+            "/mask_proof_charts",
+            _with(_defaults(client, "/mask_proof_charts"), p0=texts5),
+            budget_r=2.0,  # sections 1-3: the encoder's runs, their tables and two charts
             is_result=_figure_present(6),  # the proof table comes first
         )
     )

@@ -185,6 +185,37 @@ def test_the_masks_worked_example_is_the_one_calls_example_in_two_parts(client):
     assert plain(proof[6]) == plain(every[6]) and (generation, prompts) == tuple(every[10:12])
 
 
+@checks("/mask_proof_charts")
+@checks("/key_mask_chart")
+def test_the_masks_tab_answers_with_charts_and_draws_its_figures_on_request(app_url, bert_tokenizer):
+    client = gradio_client.Client(app_url, verbose=False)  # its own session: the drawings live in it
+    texts = "\n".join(TEXTS)
+    charts = client.predict(texts, "bert", 0, api_name="/mask_proof_charts")
+    every = client.predict(texts, "bert", 0, 3, api_name="/mask_proof")
+    assert plain(charts[6]) == plain(every[6])  # the proof table
+    length = max(len(bert_tokenizer(text)["input_ids"]) for text in TEXTS)
+    assert charts[3].count('class="sd-cells-row') == length  # a row per query of text 1
+    assert "Text 1: key mask in bert" in plain(charts[3])
+    assert charts[7].count('class="sd-bar"') == 5 * len(TEXTS)  # (b), (c); then (b), (c) and the plain mean
+    assert not charts[4] and not charts[8]  # nothing is drawn until someone asks
+    assert sorted(Path(f).name for f in client.predict(api_name="/mask_proof_svg")) == [
+        "mask-proof-bert.png", "mask-proof-bert.svg"
+    ]  # fmt: skip
+    key_chart, files = client.predict(texts, "bert", 1, api_name="/key_mask_chart")
+    assert "Text 2: key mask in bert" in plain(key_chart) and not files
+    assert sorted(Path(f).name for f in client.predict(api_name="/key_mask_svg")) == [
+        "key-mask-text2.png", "key-mask-text2.svg"
+    ]  # fmt: skip
+
+
+@checks("/mask_proof_charts_example")
+def test_the_masks_worked_example_with_charts_is_the_figures_ones(client):
+    charts = client.predict(api_name="/mask_proof_charts_example")
+    figures = client.predict(api_name="/mask_proof_encoder_example")
+    assert [plain(charts[i]) for i in (1, 5, 6, 9)] == [plain(figures[i]) for i in (1, 5, 6, 9)]
+    assert "sd-keymask" in charts[3] and "sd-mask-proof-chart" in charts[7] and is_png(figures[7])
+
+
 @checks("/key_mask")
 def test_key_mask_draws_a_figure(client):
     figure, files = client.predict("\n".join(TEXTS), "roberta", 0, api_name="/key_mask")

@@ -19,7 +19,7 @@ from seqdemo.ui.components import RESULT_CACHE_S, WorkedExamples, cached, comput
 DEEP_LINKS = {
     "lengths": "measure_lengths_charts",
     "padding": "padding_compare_charts",
-    "masks": "mask_proof_encoder",
+    "masks": "mask_proof_charts",
     "longdoc": "compare_strategies",
     "attention": "attention_maps",
     "batching": "batching_compare",

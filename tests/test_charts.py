@@ -9,7 +9,7 @@ from seqdemo.lengths import measure_lengths
 from seqdemo.models import ENCODER_ROLES
 from seqdemo.padding import PaddingConfig, encode_batch
 from seqdemo.token_kinds import PAD, REAL, SPECIAL
-from seqdemo.ui.views.charts import EMPTY, MAX_RUNS_PER_ROW, Marker, axis, cell_grid, runs
+from seqdemo.ui.views.charts import EMPTY, MAX_RUNS_PER_ROW, ROW_HEIGHT_PX, Marker, axis, cell_grid, row_height_px, runs
 from seqdemo.ui.views.lengths import counts_chart_html, padding_grid_html
 from seqdemo.ui.views.padding import batch_shapes_html
 
@@ -51,6 +51,25 @@ def test_cell_borders_and_the_limit_marker_show_only_where_they_can():
     within = cell_grid([[REAL]], width=10, marker=Marker(5, "model_max_length 5"))
     assert "--at:0.500000" in within and "model_max_length 5" in within
     assert "sd-cells-marker" not in cell_grid([[REAL]], width=10, marker=Marker(11, "past the end"))
+
+
+def test_column_labels_head_the_columns_and_label_kinds_colour_the_labels():
+    tokens = ["[CLS]", "hi", "[PAD]"]
+    kinds = ["", "", PAD]
+    grid = cell_grid([[SPECIAL, REAL, PAD]] * 3, width=3, row_labels=tokens, label_kinds=kinds,
+                     column_labels=tokens, column_kinds=kinds)  # fmt: skip
+    assert re.findall(r'<b class="(\w*)">([^<]*)</b>', grid) == [("", "[CLS]"), ("", "hi"), ("pad", "[PAD]")]
+    labels = re.findall(r'<span class="sd-cells-label ?(\w*)">([^<]+)</span>', grid)
+    assert labels == list(zip(kinds, tokens, strict=True))
+    assert grid_rows(grid) == [[(SPECIAL, "1"), (REAL, "1"), (PAD, "1")]] * 3  # the heading is no row
+
+
+def test_a_tall_grid_shrinks_its_rows_to_fit_the_height_asked_within_bounds():
+    tall, short = ROW_HEIGHT_PX
+    assert row_height_px(2, 300) == tall and row_height_px(10_000, 300) == short
+    assert row_height_px(30, 300) == 10 and row_height_px(30, 480) == 16
+    assert "--h:10px" in cell_grid([[REAL]] * 30, width=1)
+    assert "--h:12px" in cell_grid([[REAL]] * 30, width=1, height_px=360)
 
 
 def test_the_axis_ends_at_the_width():

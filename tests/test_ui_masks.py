@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import math
 import re
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 from seqdemo.inputs import split_texts
-from seqdemo.masks import pad_tokenized_texts, tokenize_texts
+from seqdemo.masks import attention_key_mask, pad_tokenized_texts, tokenize_texts
 from seqdemo.ui.figures import svg_files
 from seqdemo.ui.masks import (
     DEFAULT_NEW_TOKENS,
@@ -24,8 +26,19 @@ from seqdemo.ui.masks import (
     run_lesson,
     run_proof,
     show_key_mask,
+    show_key_mask_chart,
+    show_lesson,
+    show_proof,
 )
-from seqdemo.ui.views.masks import MAX_GRID_COLUMNS, token_grid
+from seqdemo.ui.views.masks import (
+    MAX_GRID_COLUMNS,
+    MAX_KEY_MASK_ROWS,
+    MAX_LABELLED_POSITIONS,
+    key_mask_html,
+    proof_chart_html,
+    token_grid,
+)
+from tests.test_charts import grid_rows
 
 EXAMPLE = "\n".join(EXAMPLE_TEXTS)
 OUTPUTS = (
@@ -154,7 +167,7 @@ def test_the_tab_runs_the_proof_and_generation_as_two_events_that_give_the_one_c
 
 
 def test_a_new_max_new_tokens_reruns_only_generation_and_a_new_proof_reruns_it_after(demo, endpoint):
-    proof, generation = endpoint("mask_proof_encoder"), endpoint("mask_generation")
+    proof, generation = endpoint("mask_proof_charts"), endpoint("mask_generation")
     triggers = {demo.blocks[target].label: trigger for target, trigger in generation.targets}
     assert triggers == {"max_new_tokens (section 4)": "release"}
     assert "max_new_tokens (section 4)" not in {demo.blocks[target].label for target, _ in proof.targets}
@@ -167,9 +180,115 @@ def test_a_new_max_new_tokens_reruns_only_generation_and_a_new_proof_reruns_it_a
 
 
 def test_the_worked_example_shows_the_proof_then_generation_and_the_one_call_stays_for_the_api(demo, endpoint):
-    proof, generation = endpoint("mask_proof_encoder_example"), endpoint("mask_generation_example")
+    proof, generation = endpoint("mask_proof_charts_example"), endpoint("mask_generation_example")
     assert [trigger for _, trigger in proof.targets] == ["load"]
     assert generation.trigger_after == proof._id and generation.trigger_only_on_success
-    kept = endpoint("mask_proof")
-    assert kept.api_visibility == "public" and all(not demo.blocks[target].visible for target, _ in kept.targets)
-    assert len(kept.inputs) == len(EXAMPLE_INPUTS) and len(kept.outputs) == len(OUTPUTS)
+    for name in ("mask_proof", "mask_proof_example", "mask_proof_encoder", "mask_proof_encoder_example", "key_mask"):
+        kept = endpoint(name)  # the figures-as-PNG endpoints, for the API's callers
+        assert kept.api_visibility == "public" and all(not demo.blocks[target].visible for target, _ in kept.targets)
+        images = [output for output in kept.outputs if isinstance(output, gr.Image)]
+        assert images and not any(image.visible for image in images)  # the PNG's path, shown nowhere
+    every = endpoint("mask_proof")
+    assert len(every.inputs) == len(EXAMPLE_INPUTS) and len(every.outputs) == len(OUTPUTS)
+
+
+def proof_charts(*inputs, store):
+    """The tab's one update of sections 1-3: every panel, named."""
+    return dict(zip(PROOF_OUTPUTS, show_proof(*inputs, store=store), strict=True))
+
+
+@pytest.fixture(scope="module")
+def charts(store):
+    return proof_charts(EXAMPLE, DEFAULT_ROLE, 0, store=store)
+
+
+def cells(grid: str) -> list[list[str]]:
+    """A cell grid's rows, a kind per cell, the empty space past a row's end left out."""
+    return [[kind for kind, count in row for _ in range(int(count)) if kind != "empty"] for row in grid_rows(grid)]
+
+
+BAR = re.compile(r'<div class="sd-bar" title="text (\d+), ([^:]+): max \|Δ\| ([^"]+)"><i style="width:([\d.]+)%[^"]*">'
+                 r'</i><span( class="beyond")?>([^<]+)</span>')  # fmt: skip
+
+
+def bars(chart: str) -> list[list[tuple[int, str, str, float, bool]]]:
+    """Each panel of the proof chart as (text, series, number shown, bar width %, beyond the tolerance) bars."""
+    panels = chart.split('class="sd-chart-panel-title"')[1:]
+    return [
+        [(int(text), html.unescape(label), shown, float(width), bool(beyond)) for text, label, shown, width, beyond, _
+         in BAR.findall(panel)]
+        for panel in panels
+    ]  # fmt: skip
+
+
+def test_the_tab_shows_the_proof_with_charts_in_one_update_and_draws_the_figures_only_on_request(charts, example):
+    for name in ("notes", "batch_mask", "proof_header", "proof_table", "positions"):
+        assert charts[name] == example[name], name
+    assert "sd-keymask" in charts["key_mask"] and "sd-mask-proof-chart" in charts["proof_plot"]
+    assert charts["key_files"] == [] and charts["proof_files"] == []
+    files = svg_files(charts["key_drawings"] + charts["proof_drawings"])
+    stem = f"mask-proof-{DEFAULT_ROLE}"
+    assert [Path(f).name for f in files] == ["key-mask-text1.png", "key-mask-text1.svg", f"{stem}.png", f"{stem}.svg"]
+
+
+def test_the_key_mask_chart_has_a_cell_per_query_and_key_where_the_model_may_attend(store):
+    for role in ("bert", "longformer"):
+        tokenizer = store.tokenizer(role)
+        batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, EXAMPLE_TEXTS), "right")
+        chart, files, drawings = show_key_mask_chart(EXAMPLE, role, 3, store=store)
+        allowed = attention_key_mask(batch, 3, store.model(role).config)
+        assert len(allowed) <= MAX_LABELLED_POSITIONS and files == []
+        assert cells(chart) == [["attends" if cell else "blocked" for cell in row] for row in allowed]
+        columns = re.findall(r'<b class="(pad|)">([^<]*)</b>', chart.split("sd-cells-columns")[1])
+        assert [(kind == "pad", html.unescape(token)) for kind, token in columns] == [
+            (mask == 0, token) for mask, token in zip(batch.attention_mask[3], batch.tokens[3], strict=True)
+        ]
+        assert [Path(f).name for f in svg_files(drawings)] == ["key-mask-text4.png", "key-mask-text4.svg"]
+
+
+def test_a_long_texts_key_mask_shows_every_kth_query_under_a_position_axis(store):
+    texts = ["short", "the food was good " * 60]
+    tokenizer = store.tokenizer("roberta")
+    batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, texts), "right")
+    allowed = attention_key_mask(batch, 0, store.model("roberta").config)
+    step = math.ceil(len(allowed) / MAX_KEY_MASK_ROWS)
+    assert step > 1
+    chart = key_mask_html(batch, 0, allowed, "roberta")
+    assert cells(chart) == [["attends" if cell else "blocked" for cell in row] for row in allowed[::step]]
+    assert "sd-cells-columns" not in chart and f"every {step}th query shown" in chart
+    assert f">{len(allowed):,}</span>" in chart  # the key axis ends at the last position
+
+
+def test_the_proof_chart_has_a_bar_per_text_and_run_red_beyond_the_tolerance(store, charts):
+    (drawing,) = charts["proof_drawings"]
+    (proof,) = drawing.args
+    hidden, pooled = bars(charts["proof_plot"])
+    count = len(EXAMPLE_TEXTS)
+    assert len(hidden) == 2 * count and len(pooled) == 3 * count
+    fields = {"(b) padded, with attention_mask": "masked", "(c) padded, no attention_mask": "unmasked"}
+    for text, label, shown, width, beyond in hidden:
+        value = getattr(proof, fields[label]).hidden_delta[text - 1]
+        assert beyond == (value > proof.tolerance) and shown == (f"{value:.1e}" if value else "0")
+        assert (width == 0) == (value == 0)
+    unmasked = [beyond for _, label, *_, beyond in hidden if label.startswith("(c)")]
+    lengths = proof.tokenized.lengths
+    assert unmasked == [length < max(lengths) for length in lengths]  # the pads change every shorter text
+    widths = sorted((float(value), width) for _, _, value, width, _ in hidden + pooled if value != "0")
+    assert [width for _, width in widths] == sorted(width for _, width in widths)  # a larger |Δ|, a longer bar
+    assert f"{proof.tolerance:.0e}" in charts["proof_plot"]
+
+
+def test_an_exact_zero_has_no_bar_and_is_written_0(charts):
+    (proof,) = charts["proof_drawings"][0].args
+    zero = dataclasses.replace(proof.masked, hidden_delta=np.zeros_like(proof.masked.hidden_delta))
+    hidden, _ = bars(proof_chart_html(dataclasses.replace(proof, masked=zero)))
+    masked = [(shown, width) for _, label, shown, width, _ in hidden if label.startswith("(b)")]
+    assert masked == [("0", 0.0)] * len(EXAMPLE_TEXTS)
+
+
+def test_a_link_shows_every_section_with_charts_then_generation(store, example):
+    first, last = (dict(zip(OUTPUTS, update, strict=True)) for update in show_lesson(*EXAMPLE_INPUTS, store=store))
+    assert "Generating with GPT-2" in first["generation"] and "sd-keymask" in first["key_png"]
+    for name in ("proof_table", "positions", "generation", "prompts"):
+        assert last[name] == example[name], name
+    assert last["key_png"] == first["key_png"] and "sd-mask-proof-chart" in last["proof_png"]

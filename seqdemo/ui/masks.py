@@ -2,12 +2,15 @@
 
 The tab opens on a worked example run when the page loads. Every number comes from running the
 chosen model now: each text alone, the padded batch with and without the attention_mask, left
-padding, and GPT-2's batched generation. The HTML is drawn by `ui.views.masks`.
+padding, and GPT-2's batched generation. The HTML, charts included, is drawn by `ui.views.masks`;
+the figures are drawn only when someone downloads them.
 
-Sections 1-3 (`run_proof`, public as `mask_proof_encoder`) and section 4 (`run_generation`, public
+Sections 1-3 (`show_proof`, public as `mask_proof_charts`) and section 4 (`run_generation`, public
 as `mask_generation`) are two events, the second after the first: the proof is whole before GPT-2
-starts, and a new max_new_tokens reruns only GPT-2. `run_lesson`, every section in one call, stays
-public as `mask_proof` (its worked example as `mask_proof_example`) for the API's callers.
+starts, and a new max_new_tokens reruns only GPT-2. Another example's key mask is `show_key_mask_chart`
+(`key_mask_chart`). The tab's earlier endpoints, which show the figures as PNGs, stay public for the
+API's callers on hidden triggers: `mask_proof_encoder` (`run_proof`), `key_mask` (`show_key_mask`)
+and `mask_proof` (`run_lesson`, every section in one call), with their worked examples.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
     generation_html,
     generation_prompts_html,
+    key_mask_html,
     notes_html,
     positions_html,
     preview,
+    proof_chart_html,
     proof_header_html,
     proof_table_html,
     token_grid,
@@ -106,18 +111,36 @@ def _example_choices(texts: Sequence[str]) -> list[tuple[str, int]]:
     return [(f"text {i + 1} · {preview(text)}", i) for i, text in enumerate(texts)]
 
 
-def _key_mask_figure(texts: Sequence[str], role: str, index: int, store: ModelStore) -> SavedFigure:
+def _key_mask(texts: Sequence[str], role: str, index: int, store: ModelStore) -> tuple:
+    """What the key mask of text `index` shows: the arguments of `plot_key_mask` and `key_mask_html`."""
     tokenizer = store.tokenizer(role)
     batch = pad_tokenized_texts(tokenizer, tokenize_texts(tokenizer, texts), "right")
-    allowed = attention_key_mask(batch, index, store.model(role).config)
-    return save_figure(plot_key_mask, batch, index, allowed, role, stem=f"key-mask-text{index + 1}")
+    return batch, index, attention_key_mask(batch, index, store.model(role).config), role
+
+
+def _key_mask_figure(texts: Sequence[str], role: str, index: int, store: ModelStore) -> SavedFigure:
+    args = _key_mask(texts, role, index, store)
+    return save_figure(plot_key_mask, *args, stem=f"key-mask-text{index + 1}")
+
+
+def _key_mask_drawing(args: tuple) -> Drawing:
+    return Drawing(plot_key_mask, args, f"key-mask-text{args[1] + 1}")
+
+
+@user_errors("drawing the key mask")
+def show_key_mask_chart(
+    raw_texts: str | None, role: str, example: int | None, *, store: ModelStore
+) -> tuple[str, list[str], list[Drawing]]:
+    """The tab's handler for another example's key mask: (the chart, no files yet, its drawing for the download)."""
+    args = _key_mask(split_texts(raw_texts, max_texts=MAX_TEXTS), role, int(example or 0), store)
+    return key_mask_html(*args), [], [_key_mask_drawing(args)]
 
 
 @user_errors("drawing the key mask")
 def show_key_mask(
     raw_texts: str | None, role: str, example: int | None, *, store: ModelStore
 ) -> tuple[str, list[str], list[Drawing]]:
-    """The key mask of one example: (PNG path, PNG file, its drawing for the SVG)."""
+    """The API's `key_mask`, the key mask of one example as a figure: (PNG path, PNG file, its drawing for the SVG)."""
     figure = _key_mask_figure(split_texts(raw_texts, max_texts=MAX_TEXTS), role, int(example or 0), store)
     return figure.png, figure.downloads, [figure.drawing]
 
@@ -162,6 +185,21 @@ def _proof_figures(
     }
 
 
+def _proof_charts(
+    texts: Sequence[str], role: str, index: int, proof: MaskProof, store: ModelStore
+) -> dict[str, object]:
+    """Sections 1-2's figures as HTML charts, built in milliseconds; no files until someone asks for them."""
+    key_mask = _key_mask(texts, role, index, store)
+    return {
+        "key_mask": key_mask_html(*key_mask),
+        "key_files": [],
+        "proof_plot": proof_chart_html(proof),
+        "proof_files": [],
+        "key_drawings": [_key_mask_drawing(key_mask)],
+        "proof_drawings": [Drawing(plot_mask_proof, (proof,), f"mask-proof-{role}")],
+    }
+
+
 def _no_figures() -> dict[str, object]:
     """The figures' panels before they are drawn: no image, no files, nothing to draw an SVG of."""
     return {
@@ -188,11 +226,7 @@ def _generation(texts: Sequence[str], max_new_tokens: int, store: ModelStore) ->
 
 @user_errors("running the mask proof")
 def run_proof(raw_texts: str | None, role: str, example: int | None, *, store: ModelStore) -> Iterator[tuple]:
-    """The tab's handler of sections 1-3 (PROOF_OUTPUTS): the proof's tables at once, then its two figures.
-
-    Section 4, GPT-2's generation, is `run_generation`, which the tab runs after this one succeeds
-    and alone when only max_new_tokens changes.
-    """
+    """The API's `mask_proof_encoder`, sections 1-3 as figures (PROOF_OUTPUTS): the tables at once, then the figures."""
     texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
     index = min(int(example or 0), len(texts) - 1)
     tables, proof = _proof_tables(texts, role, index, store)
@@ -201,9 +235,36 @@ def run_proof(raw_texts: str | None, role: str, example: int | None, *, store: M
     yield tuple({**tables, **figures}[name] for name in PROOF_OUTPUTS)
 
 
+@user_errors("running the mask proof")
+def show_proof(raw_texts: str | None, role: str, example: int | None, *, store: ModelStore) -> tuple:
+    """The tab's handler of sections 1-3 (PROOF_OUTPUTS): the proof's tables and its two charts, in one update.
+
+    Section 4, GPT-2's generation, is `run_generation`, which the tab runs after this one succeeds
+    and alone when only max_new_tokens changes. The figures are drawn when someone downloads them.
+    """
+    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
+    index = min(int(example or 0), len(texts) - 1)
+    tables, proof = _proof_tables(texts, role, index, store)
+    panels = {**tables, **_proof_charts(texts, role, index, proof, store)}
+    return tuple(panels[name] for name in PROOF_OUTPUTS)
+
+
+@user_errors("running the mask proof")
+def show_lesson(
+    raw_texts: str | None, role: str, example: int | None, max_new_tokens: int, *, store: ModelStore
+) -> Iterator[tuple]:
+    """Every section at once, as a link opens the tab (OUTPUTS): sections 1-3 with their charts, then GPT-2's."""
+    texts = split_texts(raw_texts, max_texts=MAX_TEXTS)
+    index = min(int(example or 0), len(texts) - 1)
+    tables, proof = _proof_tables(texts, role, index, store)
+    charts = _proof_charts(texts, role, index, proof, store)
+    yield _panels(**tables, **charts, generation=GENERATION_RUNNING, prompts="")
+    yield _panels(**tables, **charts, **_generation(texts, max_new_tokens, store))
+
+
 @user_errors("generating with GPT-2")
 def run_generation(raw_texts: str | None, max_new_tokens: int, *, store: ModelStore) -> tuple[str, str]:
-    """The tab's handler of section 4: (the generation table, the padded prompts), from GPT-2 in float32."""
+    """Section 4's handler: (the generation table, the padded prompts), from GPT-2 in float32."""
     panels = _generation(split_texts(raw_texts, max_texts=MAX_TEXTS), max_new_tokens, store)
     return panels["generation"], panels["prompts"]
 
@@ -261,7 +322,7 @@ def build(store: ModelStore) -> None:
     batch_mask = gr.HTML()
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            key_mask = gr.Image(label="Key mask", show_label=False, type="filepath", interactive=False, height=560)
+            key_mask = gr.HTML(elem_id="sd-masks-key-mask")
         with gr.Column(scale=2):
             example = widgets.Dropdown(
                 choices=_example_choices(EXAMPLE_TEXTS), value=EXAMPLE_INPUTS[2], label="Example for the key mask"
@@ -277,7 +338,7 @@ def build(store: ModelStore) -> None:
     gr.Markdown("### 2 · The proof: (a) alone, (b) padded with the mask, (c) padded without it")
     proof_header = gr.HTML()
     proof_table = gr.HTML()
-    proof_plot = gr.Image(label="max |Δ| per text", show_label=False, type="filepath", interactive=False)
+    proof_plot = gr.HTML(elem_id="sd-masks-proof-chart")
     with gr.Accordion("Download the proof figure (PNG, SVG)", open=False):
         proof_files = gr.File(label="Proof figure", file_count="multiple", interactive=False)
         proof_drawings = svg_on_request(proof_files, api_name="mask_proof_svg")
@@ -314,23 +375,38 @@ def build(store: ModelStore) -> None:
     generation_outputs = [generation, prompts]
     # Both run base-sized models many times: a repeat is replayed. Sections 1-3 and section 4 are two events,
     # so that a new max_new_tokens reruns GPT-2 alone, and the proof is complete before GPT-2 starts.
-    proof = cached(run_proof, store)
+    proof = cached(show_proof, store)
     generate = cached(run_generation, store)
     proof_event = gr.on(
-        [run.click, role.input], proof, [texts, role, example], proof_outputs, api_name="mask_proof_encoder"
+        [run.click, role.input], proof, [texts, role, example], proof_outputs, api_name="mask_proof_charts"
     )
     proof_event.success(generate, [texts, max_new_tokens], generation_outputs, api_visibility="private")
     max_new_tokens.release(generate, [texts, max_new_tokens], generation_outputs, api_name="mask_generation")
     key_outputs = [key_mask, key_files, key_drawings]
-    example.input(bind(show_key_mask, store), [texts, role, example], key_outputs, api_name="key_mask")
-    link.runs(cached(run_lesson, store), outputs)  # a link restores every section's inputs and runs them all
-    shown = on_page_load(proof, EXAMPLE_INPUTS[:3], proof_outputs, api_name="mask_proof_encoder_example", link=link)
+    example.input(bind(show_key_mask_chart, store), [texts, role, example], key_outputs, api_name="key_mask_chart")
+    link.runs(cached(show_lesson, store), outputs)  # a link restores every section's inputs and runs them all
+    shown = on_page_load(proof, EXAMPLE_INPUTS[:3], proof_outputs, api_name="mask_proof_charts_example", link=link)
     generation_inputs = (EXAMPLE_INPUTS[0], EXAMPLE_INPUTS[3])
     on_page_load(
         generate, generation_inputs, generation_outputs, api_name="mask_generation_example", after=shown, unless=link
     )
 
-    # The endpoints of the one-event form of this tab, every section at once, for the API's callers.
+    # The endpoints of the figures-as-PNG form of this tab, for the API's callers; their PNGs are shown nowhere.
+    figures = {
+        "key_mask": gr.Image(label="Key mask", type="filepath", visible=False),
+        "proof_plot": gr.Image(label="max |Δ| per text", type="filepath", visible=False),
+    }
+    api_panels = {**panels, **figures}
+    api_outputs = [api_panels[name] for name in OUTPUTS]
+    api_proof_outputs = [api_panels[name] for name in PROOF_OUTPUTS]
+    encoder_inputs = [texts, role, example]
+    api_only(cached(run_proof, store), encoder_inputs, api_proof_outputs, api_name="mask_proof_encoder")
+    api_only_example(
+        cached(run_proof, store), EXAMPLE_INPUTS[:3], api_proof_outputs, api_name="mask_proof_encoder_example"
+    )
+    key_figure_outputs = [figures["key_mask"], key_files, key_drawings]
+    api_only(bind(show_key_mask, store), encoder_inputs, key_figure_outputs, api_name="key_mask")
+    # The one-event form, every section at once.
     inputs = [texts, role, example, max_new_tokens]
-    api_only(cached(run_lesson, store), inputs, outputs, api_name="mask_proof")
-    api_only_example(cached(run_lesson, store), EXAMPLE_INPUTS, outputs, api_name="mask_proof_example")
+    api_only(cached(run_lesson, store), inputs, api_outputs, api_name="mask_proof")
+    api_only_example(cached(run_lesson, store), EXAMPLE_INPUTS, api_outputs, api_name="mask_proof_example")

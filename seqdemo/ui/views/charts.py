@@ -50,6 +50,12 @@ def _row_runs(kinds: Sequence[str], width: int) -> list[tuple[str, int]]:
     return row
 
 
+def row_height_px(rows: int, height_px: int = GRID_HEIGHT_PX) -> int:
+    """How tall `cell_grid` draws each of `rows` rows that should fit about `height_px`: ROW_HEIGHT_PX's bounds."""
+    tall, short = ROW_HEIGHT_PX
+    return max(short, min(tall, height_px // max(rows, 1)))
+
+
 def cell_grid(
     rows: Sequence[Sequence[str]],
     width: int,
@@ -60,6 +66,10 @@ def cell_grid(
     outline: bool = False,
     scale_rows: int | None = None,
     starts: Sequence[int] = (),
+    label_kinds: Sequence[str] = (),
+    column_labels: Sequence[str] = (),
+    column_kinds: Sequence[str] = (),
+    height_px: int = GRID_HEIGHT_PX,
 ) -> str:
     """A row of cells per sequence, one cell per position, coloured by kind; `width` positions across.
 
@@ -67,15 +77,17 @@ def cell_grid(
     given one `scale_rows` (the most rows of any of them) share a row height. `titles` are the rows'
     tooltips; `starts` the rows a line separates from the row above (where a new text begins);
     `outline` draws a dark line around the cells the rows fill (a tensor's outline, when the rows
-    are one batch). A grid with more than `width` cells in a row is a bug.
+    are one batch). `label_kinds` colour the row labels' text by kind (a pad's label grey), and
+    `column_labels` (with `column_kinds`) head the columns, one per position, written upwards. A
+    tall grid shrinks its rows to fit about `height_px`. A grid with more than `width` cells in a
+    row is a bug.
     """
     width = max(width, 1)
     if any(len(kinds) > width for kinds in rows):
         raise ValueError(f"a row is longer than the grid's width ({width})")
     scale = max(scale_rows or len(rows), len(rows), 1)
     borders = width <= CELL_BORDERS_UP_TO[0] and scale <= CELL_BORDERS_UP_TO[1]
-    tall, short = ROW_HEIGHT_PX
-    height = max(short, min(tall, GRID_HEIGHT_PX // scale))
+    height = row_height_px(scale, height_px)
     labels = row_labels if row_labels is not None else [str(number) for number in range(1, len(rows) + 1)]
     body = []
     for index, kinds in enumerate(rows):
@@ -84,10 +96,17 @@ def cell_grid(
         )
         tip = f' title="{html.escape(titles[index])}"' if titles else ""
         start = " starts" if index in starts else ""
+        kind = f" {label_kinds[index]}" if label_kinds else ""
         body.append(
-            f'<span class="sd-cells-label{start}">{html.escape(labels[index]) if labels else ""}</span>'
+            f'<span class="sd-cells-label{start}{kind}">{html.escape(labels[index]) if labels else ""}</span>'
             f'<span class="sd-cells-row{start}"{tip}>{cells}</span>'
         )
+    if column_labels:
+        heads = "".join(
+            f'<b class="{column_kinds[index] if column_kinds else ""}">{html.escape(label)}</b>'
+            for index, label in enumerate(column_labels)
+        )
+        body.insert(0, f'<span class="sd-cells-label"></span><span class="sd-cells-columns">{heads}</span>')
     extras = ""
     if outline and rows:
         filled = max(len(kinds) for kinds in rows)

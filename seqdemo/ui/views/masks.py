@@ -1,21 +1,30 @@
 """Tab 3's HTML: token grids with a value under each token, the proof's |Δ| table, position ids, generated ids.
 
 Cells are coloured by what sits at the position (`token_kinds`): real tokens blue, special
-tokens violet, pads grey; a |Δ| is green within the proof's tolerance and red beyond it.
+tokens violet, pads grey; a |Δ| is green within the proof's tolerance and red beyond it. The two
+charts (`key_mask_html`, `proof_chart_html`) show what `plots.masks` draws as figures, in the same
+colours, built in a millisecond; the figures are drawn when someone downloads them.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from seqdemo.masks import BatchRun, GenerationComparison, MaskProof, PaddedBatch
-from seqdemo.token_kinds import token_kinds
+from seqdemo.plots.masks import DELTA_FLOOR, HIDDEN_SERIES, POOLED_SERIES, SUPERSCRIPTS
+from seqdemo.token_kinds import PAD, token_kinds
+from seqdemo.ui.views.charts import axis, cell_grid, legend, row_height_px
 
 MAX_GRID_COLUMNS = 48  # positions shown in the token grids; the rest are counted
 PREVIEW_CHARS = 48
+KEY_MASK_HEIGHT_PX = 480  # the key mask's rows shrink to fit about this height
+MAX_LABELLED_POSITIONS = 40  # up to this many positions the key mask names its tokens (rows 12 px and taller)
+MAX_KEY_MASK_ROWS = 160  # a longer text's key mask shows every k-th query, at most this many rows
+ATTENDS, BLOCKED = "attends", "blocked"  # the key mask's cell kinds
 
 
 def preview(text: str) -> str:
@@ -167,3 +176,112 @@ def generation_prompts_html(comparison: GenerationComparison) -> str:
     left = token_grid(comparison.left_batch, comparison.left_position_ids, "position_ids")
     right = token_grid(comparison.right_batch, comparison.right_position_ids, "position_ids")
     return f"<h4>padding_side = left</h4>{left}<h4>padding_side = right</h4>{right}"
+
+
+def key_mask_html(batch: PaddedBatch, index: int, allowed: np.ndarray, model_name: str = "") -> str:
+    """Queries (rows) × keys (columns) of example `index`: blue where attention may go, grey where it is blocked.
+
+    The HTML form of `plots.masks.plot_key_mask`. `allowed` is (seq, seq) bool from
+    `attention_key_mask`. Up to MAX_LABELLED_POSITIONS the rows and columns are named by their
+    tokens (pads in grey) and the cells are square; a longer text shows every k-th query, so that
+    at most MAX_KEY_MASK_ROWS rows are drawn, under a key axis in positions.
+    """
+    seq = len(allowed)
+    step = math.ceil(seq / MAX_KEY_MASK_ROWS)
+    queries = range(0, seq, step)
+    rows = [[ATTENDS if cell else BLOCKED for cell in allowed[query]] for query in queries]
+    tokens = batch.tokens[index]
+    kinds = [PAD if mask == 0 else "" for mask in batch.attention_mask[index]]
+    titles = [f"query {query} ({tokens[query]}): attends to {int(allowed[query].sum()):,} keys" for query in queries]
+    named = seq <= MAX_LABELLED_POSITIONS
+    if named:
+        label_chars = max(len(token) for token in tokens)
+        side = row_height_px(seq, KEY_MASK_HEIGHT_PX)
+        label = f"{min(label_chars, 12) * 0.62 + 0.6:.1f}em"
+        grid = cell_grid(
+            rows, seq, row_labels=tokens, label_kinds=kinds, column_labels=tokens, column_kinds=kinds,
+            titles=titles, height_px=KEY_MASK_HEIGHT_PX,
+        )  # fmt: skip
+        style = f"--label:{label};max-width:calc({label} + 4px + {seq * side}px)"
+        footer = '<p class="sd-bars-note">rows: queries (attending) · columns: keys (attended to)</p>'
+    else:
+        labels = [str(query) if number % max(len(rows) // 8, 1) == 0 else "" for number, query in enumerate(queries)]
+        grid = cell_grid(rows, seq, row_labels=labels, titles=titles, height_px=KEY_MASK_HEIGHT_PX)
+        style = "--label:3em"
+        every = f", every {step}th query shown" if step > 1 else ""
+        footer = axis(seq, "keys (attended to) · position") + (
+            f'<p class="sd-bars-note">rows: queries (attending), by position{every}</p>'
+        )
+    title = f"Text {index + 1}: key mask" + (f" in {html.escape(model_name)}" if model_name else "")
+    return (
+        f'<div class="sd-chart sd-keymask" style="{style}"><div class="sd-chart-title">{title}</div>'
+        f"{legend([(ATTENDS, 'attends'), (BLOCKED, 'blocked')])}{grid}{footer}</div>"
+    )
+
+
+def _power_of_ten(exponent: int) -> str:
+    return f"10{str(exponent).translate(SUPERSCRIPTS)}"
+
+
+def _proof_panel(proof: MaskProof, series, title: str, floor: float, top: float) -> str:
+    span = math.log10(top) - math.log10(floor)
+
+    def at(value: float) -> float:
+        return float(np.clip((math.log10(value) - math.log10(floor)) / span, 0, 1))
+
+    tolerance = at(proof.tolerance)
+    body = []
+    for i, length in enumerate(proof.tokenized.lengths):
+        bars = []
+        for label, color, run, field in series:
+            value = float(getattr(getattr(proof, run), field)[i])
+            width = 0.0 if value == 0 else 100 * at(max(value, floor))
+            shown = "0" if value == 0 else f"{value:.1e}"
+            beyond = ' class="beyond"' if value > proof.tolerance else ""
+            bars.append(
+                f'<div class="sd-bar" title="text {i + 1}, {html.escape(label)}: max |Δ| {shown}">'
+                f'<i style="width:{width:.3f}%;background-color:{color}"></i><span{beyond}>{shown}</span></div>'
+            )
+        body.append(
+            f'<div class="sd-bars-label">text {i + 1} · {length} tok</div>'
+            f'<div class="sd-bars-group sd-proof-group" style="--at:{tolerance:.6f}">{"".join(bars)}</div>'
+        )
+    low, high = round(math.log10(floor)), math.floor(math.log10(top))
+    stride = 1 if high - low <= 6 else 2
+    ticks = "".join(
+        f'<span style="--at:{at(10.0**exponent):.6f}">{_power_of_ten(exponent)}</span>'
+        for exponent in range(low, high + 1, stride)
+    )
+    body.append(f'<div></div><div class="sd-cells-ticks">{ticks}</div>')
+    return f'<div><div class="sd-chart-panel-title">{title}</div><div class="sd-bars">{"".join(body)}</div></div>'
+
+
+def proof_chart_html(proof: MaskProof) -> str:
+    """Per text, max |Δ| against the text alone on a log scale, with the tolerance as a dashed line; two panels.
+
+    The HTML form of `plots.masks.plot_mask_proof`. Left: last hidden states over real tokens,
+    (b) and (c). Right: the mean-pooled sentence embedding, masked mean for (b) and (c), and the
+    plain mean over all positions for (b). An exact 0, which a log scale cannot show, has no bar.
+    """
+    largest = max(
+        float(getattr(getattr(proof, run), field).max()) for series in (HIDDEN_SERIES, POOLED_SERIES)
+        for *_, run, field in series
+    )  # fmt: skip
+    floor, top = DELTA_FLOOR, max(largest, proof.tolerance) * 10
+    swatches = "".join(
+        f'<span class="sd-swatch"><i style="background-color:{color}"></i>{html.escape(label)}</span>'
+        for label, color, *_ in POOLED_SERIES
+    )
+    panels = "".join(
+        _proof_panel(proof, series, title, floor, top)
+        for series, title in (
+            (HIDDEN_SERIES, "Last hidden states (real tokens)"),
+            (POOLED_SERIES, "Sentence embedding (mean pooling)"),
+        )
+    )
+    return (
+        '<div class="sd-chart sd-mask-proof-chart"><div class="sd-chart-title">max |Δ| against the text alone</div>'
+        f'<div class="sd-swatches">{swatches}</div><div class="sd-chart-panels">{panels}</div>'
+        f'<p class="sd-bars-note">log scale; dashed: the tolerance {proof.tolerance:.0e} ({proof.dtype}), below which '
+        "a difference is float noise; red numbers lie beyond it</p></div>"
+    )
