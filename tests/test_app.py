@@ -127,6 +127,33 @@ def test_examples_computed_at_start_up_are_served_without_running_again():
     assert status["seconds"] >= status["examples"][0]["seconds"] >= 0
 
 
+def test_stopping_leaves_a_streaming_example_at_its_next_result_and_computes_no_other():
+    """Shutting down must not leave the thread inside a model call: the interpreter would abort the process."""
+    started, go_on, steps, others = threading.Event(), threading.Event(), [], []
+
+    def stream():
+        steps.append("first")
+        started.set()
+        yield "first"
+        go_on.wait(10)
+        steps.append("second")
+        yield "second"
+        steps.append("third")
+        yield "third"
+
+    examples = WorkedExamples()
+    example = examples.add(stream, (), name="streams")
+    examples.add(lambda: others.append(1), (), name="cheap", slow=True)
+    examples.want(example)
+    assert started.wait(10)
+    threading.Timer(0.2, go_on.set).start()
+    assert examples.stop(timeout_s=10)
+    assert steps in (["first"], ["first", "second"]) and others == []
+    assert example.state == "waiting" and not examples.status()["ready"]
+    examples.start()  # nothing starts again once stopped
+    assert examples.stop(timeout_s=1) and others == []
+
+
 def test_start_up_computes_cheap_examples_first_and_a_waiting_visitors_next():
     order, release = [], threading.Event()
 

@@ -10,6 +10,7 @@ stays the tabbed app's.
 from __future__ import annotations
 
 import html
+import logging
 import signal
 import threading
 import warnings
@@ -23,11 +24,13 @@ from seqdemo.models import ROLES, ModelSource, ModelStore, default_store
 from seqdemo.offline import KitDescription
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, cache_sweep, lengths, longdoc, masks, padding
-from seqdemo.ui.components import publish_worked_examples_status, start_worked_examples
+from seqdemo.ui.components import publish_worked_examples_status, start_worked_examples, worked_examples
 from seqdemo.ui.queueing import configure_queue
 from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
 from seqdemo.ui.web_component import serve_lesson_configs
 from seqdemo.uploads import MAX_UPLOAD_BYTES
+
+log = logging.getLogger(__name__)
 
 # (deep-link id, tab title, builder). Adding a tab is one line here.
 TABS = (
@@ -155,6 +158,8 @@ def launch(demo: gr.Blocks, *, precompute: bool = True, **options: object) -> No
     if keep_running:
         stop_on_sigterm()
         demo.block_thread()
+        if not worked_examples(demo).stop():
+            log.warning("A worked example was still computing when the app stopped.")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 SHOWN_AS_THEY_ARE = (InputError, ModelLoadError)  # their messages are written for the user
+STOP_WAIT_S = 30.0  # how long shutting down waits for the worked example being computed to reach a stopping point
 
 
 def _shown(err: Exception, doing: str) -> gr.Error:
@@ -160,8 +161,12 @@ class WorkedExample:
         self._failures = 0
         self.seconds: float | None = None
 
-    def compute(self) -> Any:
-        """The example's final outputs: computed now in this thread, or waited for if another thread is at it."""
+    def compute(self, stopping: Callable[[], bool] = lambda: False) -> Any:
+        """The example's final outputs: computed now in this thread, or waited for if another thread is at it.
+
+        A streaming handler is abandoned at its next partial result once `stopping()` is true (the app is
+        shutting down); the example is then waiting again and this returns None.
+        """
         with self._changed:
             if self.state in ("running", "done"):
                 return self._outcome()
@@ -169,8 +174,15 @@ class WorkedExample:
         token, started = _computing.set(True), time.perf_counter()
         try:
             if self.streams:
-                for outputs in self._run():
+                steps = self._run()
+                for outputs in steps:
                     self._publish(outputs)
+                    if stopping():
+                        steps.close()
+                        with self._changed:
+                            self.state = "waiting"
+                            self._changed.notify_all()
+                        return None
             else:
                 self._publish(self._run())
         except Exception as err:
@@ -263,6 +275,7 @@ class WorkedExamples:
         self._worker: threading.Thread | None = None
         self._rounds = 1
         self._all = False  # compute every example, not only the wanted ones
+        self._stopping = False  # the app is shutting down: compute nothing more
         self.started: float | None = None
         self.seconds: float | None = None
 
@@ -300,15 +313,31 @@ class WorkedExamples:
             self._wanted.insert(0, example)
         self._run_worker()
 
+    def stop(self, timeout_s: float = STOP_WAIT_S) -> bool:
+        """Compute nothing more and wait up to `timeout_s` for the thread to leave its example (a streaming one at
+        its next partial result); whether it did.
+
+        The app calls this before the interpreter exits: a daemon thread still inside a torch operation then
+        is torn down mid-call, and the process aborts ("terminate called without an active exception").
+        """
+        with self._lock:
+            self._stopping, worker = True, self._worker
+        if worker is not None:
+            worker.join(timeout_s)
+        return worker is None or not worker.is_alive()
+
     def _run_worker(self) -> None:
         with self._lock:
-            if self._worker is None:
+            if self._worker is None and not self._stopping:
                 self._worker = threading.Thread(target=self._work, name="worked-examples", daemon=True)
                 self._worker.start()
 
     def _next(self) -> WorkedExample | None:
         """The example to compute next: a wanted one, else cheap before slow; failed ones again, a few rounds."""
         with self._lock:
+            if self._stopping:
+                self._worker = None
+                return None
             order = [
                 *self._wanted,
                 *(sorted(self.examples, key=lambda example: (example.api_only, example.slow)) if self._all else ()),
@@ -330,7 +359,7 @@ class WorkedExamples:
     def _work(self) -> None:
         while (example := self._next()) is not None:
             try:
-                example.compute()
+                example.compute(stopping=lambda: self._stopping)
             except Exception:  # noqa: BLE001 (the handler logged a bug already; it is tried again later)
                 log.warning("The worked example %s failed; it will be tried again.", example.name)
 
