@@ -165,7 +165,7 @@ WORKED_EXAMPLES = (
     ("masks", "/mask_proof_charts_example", 3),
     ("masks, generation", "/mask_generation_example", 0),
     ("long documents", "/longdoc_worked_example", 6),
-    ("needle sweep", "/needle_sweep_example", 1),
+    ("needle sweep", "/needle_sweep_charts_example", 1),
     ("attention", "/attention_maps_example", 0),
     ("batching", "/batching_compare_example", 2),
 )
@@ -225,8 +225,8 @@ def plan_calls(client: Client) -> list[Call]:
     calls.append(
         Call(
             "needle sweep, defaults",
-            "/needle_sweep",
-            _with(_defaults(client, "/needle_sweep"), p5=head_tokens, p6=stride),
+            "/needle_sweep_charts",  # the page's: the curves as an HTML chart, the figure drawn on download
+            _with(_defaults(client, "/needle_sweep_charts"), p5=head_tokens, p6=stride),
             budget_r=30.0,
             first_budget_r=4.0,
             is_result=_figure_present(1),

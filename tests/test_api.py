@@ -272,6 +272,30 @@ def test_needle_sweep_draws_the_probability_curve(client):
     assert is_png(outputs[1])
 
 
+@checks("/needle_sweep_charts")
+def test_needle_sweep_charts_streams_the_curves_as_html(client):
+    status, chart, files = client.predict(
+        "Honestly, the film is wonderful.",
+        "shipped filler",
+        None,
+        3,
+        ["head", "longformer"],
+        10,
+        10,
+        "mean",
+        api_name="/needle_sweep_charts",
+    )
+    assert "Done: 2 of 2" in plain(status) and "<svg" in chart and chart.count("<title>") == 6 and not files
+
+
+@checks("/needle_sweep_charts_example")
+def test_the_worked_sweep_is_served_as_a_chart_and_its_figure_form_as_a_png(client):
+    status, chart, _ = client.predict(api_name="/needle_sweep_charts_example")
+    figure_status, figure, _ = client.predict(api_name="/needle_sweep_example")
+    assert "Done: 5 of 5" in plain(status) and "<svg" in chart
+    assert figure_status == status and is_png(figure)
+
+
 @checks("/attention_maps")
 def test_attention_with_mask_puts_no_weight_on_padding(client):
     outputs = client.predict(

@@ -34,6 +34,7 @@ TEXT_ENDPOINTS = (
     "/key_mask_chart",
     "/compare_strategies",
     "/needle_sweep",
+    "/needle_sweep_charts",
     "/attention_maps",
     "/batching_compare",
     "/batching_throughput",

@@ -153,7 +153,7 @@ RECORD_SWEEP = """() => {
     window.sdSweep = [];
     const snapshot = () => {
         const status = document.querySelector("#sd-sweep-status")?.innerText.trim() ?? "";
-        const src = document.querySelector("#sd-sweep-plot img")?.src ?? "";
+        const src = document.querySelector("#sd-sweep-chart svg")?.innerHTML ?? "";
         const last = window.sdSweep[window.sdSweep.length - 1];
         if (!last || last.status !== status || last.src !== src) window.sdSweep.push({status, src});
     };
@@ -162,13 +162,13 @@ RECORD_SWEEP = """() => {
 }"""
 STREAMING_FIGURE = """() => {
     const status = document.querySelector("#sd-sweep-status")?.innerText ?? "";
-    const img = document.querySelector("#sd-sweep-plot img");
-    return /sweeping with .*\\(([1-9]) of/.test(status) && !!img && img.complete && img.naturalWidth > 0;
+    const chart = document.querySelector("#sd-sweep-chart svg");
+    return /sweeping with .*\\(([1-9]) of/.test(status) && !!chart && chart.querySelectorAll("title").length > 0;
 }"""
 
 
 def test_the_needle_sweep_streams_its_curves_while_it_runs(browser, app_url, screenshot_dir):
-    """Tab 4's sweep shows a figure while strategies are still sweeping, and each update draws a new one."""
+    """Tab 4's sweep shows its chart while strategies are still sweeping, and each update draws a new one."""
     with opened(browser, f"{app_url}?tab=longdoc", "longdoc") as page:
         page.evaluate(RECORD_SWEEP)
         positions = page.locator("#sd-sweep-positions input[type='number']")
@@ -189,5 +189,6 @@ def test_the_needle_sweep_streams_its_curves_while_it_runs(browser, app_url, scr
         final = page.locator("#sd-sweep-status").inner_text()
     running = [entry for entry in log if "sweeping with" in entry["status"]]
     streamed = {entry["src"] for entry in running if entry["src"]}
-    assert len(streamed) >= 2, f"the figure changed {len(streamed)} times while the sweep ran: {log}"
+    statuses = [entry["status"] for entry in log]
+    assert len(streamed) >= 2, f"the chart changed {len(streamed)} times while the sweep ran: {statuses}"
     assert "for each of the 9 documents" in final, final

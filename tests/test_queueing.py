@@ -21,6 +21,7 @@ MODEL_EVENTS = (
     "mask_proof",
     "attention_maps",
     "compare_strategies",
+    "needle_sweep_charts",
     "needle_sweep",
     "batching_throughput",
 )

@@ -1,5 +1,6 @@
 """Tab 4's handlers as the app calls them: streamed results, limits read from the models, clear errors."""
 
+import functools
 from pathlib import Path
 
 import gradio as gr
@@ -15,7 +16,7 @@ from seqdemo.ui.figures import svg_files
 
 def test_the_worked_examples_run_on_page_load_the_sweep_after_the_comparison(endpoint):
     assert [trigger for _, trigger in endpoint("longdoc_worked_example").targets] == ["load"]
-    assert endpoint("needle_sweep_example").trigger_after == endpoint("longdoc_worked_example")._id
+    assert endpoint("needle_sweep_charts_example").trigger_after == endpoint("longdoc_worked_example")._id
 
 
 def test_the_worked_example_streams_each_strategy_as_it_finishes(store):
@@ -84,6 +85,35 @@ def test_the_sweep_streams_its_curves_and_offers_downloads(store):
     assert "Done: 2 of 2" in status and "reads as <b>positive</b>" in status
     assert files == [image] and Path(image).suffix == ".png"
     assert [Path(path).name for path in svg_files(drawings)] == ["needle-sweep.png", "needle-sweep.svg"]
+
+
+def test_the_page_sweep_streams_an_html_chart_and_draws_the_figure_only_on_download(store, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(tab, "save_figure", lambda *args, **kwargs: drawn.append(args))
+    updates = list(
+        tab.show_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store)
+    )
+    assert len(updates) == 3 and drawn == []  # no figure on the hot path
+    status, chart, files, drawings = updates[-1]
+    assert "Done: 2 of 2" in status and files == []
+    assert chart.count("<title>") == 2 * 3  # a tooltip per point: two strategies, three positions
+    assert "head truncation" in chart and "Longformer" in chart and "so far" not in chart
+    _, partial, _, _ = updates[1]  # the head curve whole, Longformer's points not started
+    assert partial.count("<title>") == 3
+    assert [Path(path).name for path in svg_files(drawings)] == ["needle-sweep.png", "needle-sweep.svg"]
+
+
+def test_the_figure_form_of_the_worked_sweep_draws_the_page_examples_result_without_sweeping_again(store, monkeypatch):
+    from seqdemo.ui.components import WorkedExample
+
+    sweeps = []
+    real = tab.sweep_needle
+    monkeypatch.setattr(tab, "sweep_needle", lambda *args, **kwargs: sweeps.append(1) or real(*args, **kwargs))
+    example = WorkedExample(functools.partial(tab.sweep_example, store=store), ())
+    status, chart, _, _ = example.compute()
+    status_png, image, files, drawings = tab.sweep_figure(example)()
+    assert sweeps == [1] and status_png == status and "<svg" in chart
+    assert files == [image] and Path(image).name == "needle-sweep.png"
 
 
 def test_a_sweep_over_the_limit_is_refused(store):

@@ -298,6 +298,10 @@ class WorkedExamples:
             self.examples.append(example)
         return example
 
+    def named(self, name: str) -> WorkedExample:
+        """The example called `name` (added already)."""
+        return next(example for example in self.examples if example.name == name)
+
     def start(self) -> None:
         """Compute every example in the background, cheap ones first (the thread stops when all are done)."""
         with self._lock:

@@ -3,6 +3,11 @@
 Both comparisons stream: each strategy's result is shown as soon as it is ready, the cheap
 ones first. The windows in force are read from the loaded classifiers, never assumed; the
 HTML is drawn by `ui.views.longdoc`.
+
+The sweep's curves are an HTML chart (`show_sweep`, public as `needle_sweep_charts`); its figure is
+drawn when someone downloads it. The figure form, `needle_sweep` (`run_sweep`) and its worked
+example `needle_sweep_example` (the page's example, drawn), stays public for the API's callers on
+hidden triggers.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import gradio as gr
+from gradio.context import get_blocks_context
 
 from seqdemo.errors import InputError
 from seqdemo.inputs import MAX_DOCUMENT_CHARS, check_document
@@ -21,6 +27,7 @@ from seqdemo.longdoc import (
     MAX_SWEEP_POSITIONS,
     SHORT_ROLE,
     Classifier,
+    NeedleSweep,
     StrategyResult,
     StrategySettings,
     chosen_strategies,
@@ -35,7 +42,16 @@ from seqdemo.longdoc_examples import EXAMPLE_NOTES, LATE, SWEEP_PASSAGE, example
 from seqdemo.models import ModelStore
 from seqdemo.plots.longdoc import plot_needle_sweep, plot_showdown
 from seqdemo.ui import widgets
-from seqdemo.ui.components import bind, cached, on_page_load, user_errors
+from seqdemo.ui.components import (
+    WorkedExample,
+    api_only,
+    api_only_example,
+    bind,
+    cached,
+    on_page_load,
+    user_errors,
+    worked_examples,
+)
 from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.uploaded import refused_uploads_deleted
@@ -43,6 +59,7 @@ from seqdemo.ui.views.longdoc import (
     document_notes,
     example_note_html,
     limits_markdown,
+    needle_sweep_chart_html,
     results_table,
     status_html,
     sweep_status_html,
@@ -149,6 +166,56 @@ def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
 
 
 Sweep = tuple[str, str | None, list[str], list[Drawing]]  # status, sweep PNG, files, drawings
+SweepChart = tuple[str, str, list[str], list[Drawing]]  # status, sweep chart HTML, files (none), drawings
+
+
+def _sweep_steps(
+    passage: str | None,
+    source: str,
+    document: str | None,
+    positions: float,
+    strategies: Sequence[str] | None,
+    head_tokens: float,
+    stride: float,
+    aggregation: str,
+    store: ModelStore,
+) -> Iterator[tuple[str, NeedleSweep | None]]:
+    """The checked sweep as (status HTML, sweep so far): None before the first points, then as positions complete."""
+    pair = load_pair(store)
+    keys = chosen_strategies(list(strategies or []))
+    short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
+    if source == SWEEP_SOURCES[0]:
+        document = sweep_document(_count_tokens(short), short.budget, long.budget)
+    settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_sweep(passage, document, keys, pair, int(positions), settings)
+    yield sweep_status_html(None, keys), None
+    for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
+        yield sweep_status_html(sweep, keys), sweep
+
+
+@user_errors("running the needle sweep")
+def show_sweep(
+    passage: str | None,
+    source: str,
+    document: str | None,
+    positions: float,
+    strategies: Sequence[str] | None,
+    head_tokens: float,
+    stride: float,
+    aggregation: str,
+    *,
+    store: ModelStore,
+) -> Iterator[SweepChart]:
+    """The needle sweep, streamed as positions complete: (status, the chart as HTML, no files, its drawing).
+
+    The figure is drawn only when someone downloads it, so an update costs the model's work alone.
+    """
+    knobs = (passage, source, document, positions, strategies, head_tokens, stride, aggregation)
+    for status, sweep in _sweep_steps(*knobs, store=store):
+        if sweep is None:
+            yield status, "", [], []
+        else:
+            yield status, needle_sweep_chart_html(sweep), [], [Drawing(plot_needle_sweep, (sweep,), "needle-sweep")]
 
 
 @user_errors("running the needle sweep")
@@ -164,28 +231,40 @@ def run_sweep(
     *,
     store: ModelStore,
 ) -> Iterator[Sweep]:
-    """The needle sweep, streamed as positions complete: (status, sweep PNG, files, drawings)."""
-    pair = load_pair(store)
-    keys = chosen_strategies(list(strategies or []))
-    short, long = pair[SHORT_ROLE], pair[LONG_ROLE]
-    if source == SWEEP_SOURCES[0]:
-        document = sweep_document(_count_tokens(short), short.budget, long.budget)
-    settings = StrategySettings(int(head_tokens), int(stride), aggregation)
-    check_sweep(passage, document, keys, pair, int(positions), settings)
-    yield sweep_status_html(None, keys), None, [], []
-    for sweep in sweep_needle(passage or "", document or "", keys, pair, int(positions), settings):
-        figure = save_figure(plot_needle_sweep, sweep, stem="needle-sweep")
-        yield sweep_status_html(sweep, keys), figure.png, figure.downloads, [figure.drawing]
+    """The needle sweep's figure form (public as `needle_sweep`), streamed: (status, sweep PNG, files, drawings)."""
+    knobs = (passage, source, document, positions, strategies, head_tokens, stride, aggregation)
+    for status, sweep in _sweep_steps(*knobs, store=store):
+        if sweep is None:
+            yield status, None, [], []
+        else:
+            figure = save_figure(plot_needle_sweep, sweep, stem="needle-sweep")
+            yield status, figure.png, figure.downloads, [figure.drawing]
+
+
+def _example_knobs(store: ModelStore) -> tuple[Any, ...]:
+    """The worked sweep's inputs: the shipped passage through the shipped filler, every strategy, the tab's defaults."""
+    quarter = load_pair(store)[SHORT_ROLE].budget // 4
+    strategies = list(LONG_DOCUMENT_STRATEGIES)
+    return SWEEP_PASSAGE, SWEEP_SOURCES[0], None, DEFAULT_POSITIONS, strategies, quarter, quarter, "mean"
 
 
 @user_errors("running the worked sweep")
-def sweep_example(*, store: ModelStore) -> Iterator[Sweep]:
+def sweep_example(*, store: ModelStore) -> Iterator[SweepChart]:
     """The shipped passage swept through the shipped filler with every strategy, at the tab's defaults."""
-    quarter = load_pair(store)[SHORT_ROLE].budget // 4
-    strategies = list(LONG_DOCUMENT_STRATEGIES)
-    yield from run_sweep(
-        SWEEP_PASSAGE, SWEEP_SOURCES[0], None, DEFAULT_POSITIONS, strategies, quarter, quarter, "mean", store=store
-    )
+    yield from show_sweep(*_example_knobs(store), store=store)
+
+
+def sweep_figure(example: WorkedExample) -> Callable[[], Sweep]:
+    """The figure form of the worked sweep `example` (public as `needle_sweep_example`): its final chart, drawn."""
+
+    @user_errors("drawing the worked sweep")
+    def figure_of_example() -> Sweep:
+        status, _chart, _files, drawings = example.compute()
+        (drawing,) = drawings
+        figure = save_figure(drawing.plot, *drawing.args, stem=drawing.stem)
+        return status, figure.png, figure.downloads, [figure.drawing]
+
+    return figure_of_example
 
 
 def build(store: ModelStore) -> None:
@@ -249,21 +328,19 @@ def build(store: ModelStore) -> None:
             )
             sweep = gr.Button("Run the sweep", variant="primary")
     sweep_status = gr.HTML(elem_id="sd-sweep-status")
-    sweep_plot = gr.Image(
-        label="Needle sweep", show_label=False, type="filepath", interactive=False, elem_id="sd-sweep-plot"
-    )
+    sweep_chart = gr.HTML(elem_id="sd-sweep-chart")
     with gr.Accordion("Download the sweep figure (PNG, SVG)", open=False):
         sweep_downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
         sweep_drawings = svg_on_request(sweep_downloads, api_name="needle_sweep_svg")
 
     compare_outputs = [status, showdown, table, downloads, notes, drawings]
-    sweep_outputs = [sweep_status, sweep_plot, sweep_downloads, sweep_drawings]
+    sweep_outputs = [sweep_status, sweep_chart, sweep_downloads, sweep_drawings]
     knobs = [strategies, head_tokens, stride, aggregation]
     run.click(cached(compare_document, store), [document, *knobs], compare_outputs, api_name="compare_strategies")
     example.input(bind(example_text, store), example, [document, example_note], api_name="longdoc_example")
     upload.upload(upload_text, upload, document, api_name="longdoc_upload")
     sweep_inputs = [passage, source, document, positions, *knobs]
-    sweep.click(cached(run_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep")
+    sweep.click(cached(show_sweep, store), sweep_inputs, sweep_outputs, api_name="needle_sweep_charts")
     example_outputs = [limits, head_tokens, stride, document, example_note, *compare_outputs]
     comparison = on_page_load(
         bind(worked_example, store),
@@ -274,5 +351,18 @@ def build(store: ModelStore) -> None:
         link=link.runs(cached(compare_document, store), compare_outputs),
     )
     on_page_load(
-        bind(sweep_example, store), (), sweep_outputs, api_name="needle_sweep_example", after=comparison, slow=True
+        bind(sweep_example, store),
+        (),
+        sweep_outputs,
+        api_name="needle_sweep_charts_example",
+        after=comparison,
+        slow=True,
     )
+
+    # The figure form of the sweep, for the API's callers: its PNG is shown nowhere, and its worked example is the
+    # page's, drawn (not swept again).
+    sweep_plot = gr.Image(label="Needle sweep", type="filepath", visible=False)
+    api_sweep_outputs = [sweep_status, sweep_plot, sweep_downloads, sweep_drawings]
+    api_only(cached(run_sweep, store), sweep_inputs, api_sweep_outputs, api_name="needle_sweep")
+    charts = worked_examples(get_blocks_context().root_block).named("needle_sweep_charts_example")
+    api_only_example(sweep_figure(charts), (), api_sweep_outputs, api_name="needle_sweep_example")

@@ -31,6 +31,7 @@ MODEL_HANDLERS = frozenset(
         attention.show_attention,
         longdoc.compare_document,
         longdoc.run_sweep,
+        longdoc.show_sweep,
         batching.throughput,
     }
 )

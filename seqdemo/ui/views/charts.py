@@ -122,13 +122,13 @@ def cell_grid(
 
 def axis(width: int, label: str, ticks: int = 5) -> str:
     """Position numbers under a `cell_grid` of `width` positions: 0, a few round ones, and `width`."""
-    step = _round_step(width / ticks)
+    step = round_step(width / ticks)
     marks = [*range(0, width, step), width] if width - (width // step) * step > step / 3 else range(0, width + 1, step)
     numbers = "".join(f'<span style="--at:{mark / max(width, 1):.6f}">{mark:,}</span>' for mark in marks)
     return f'<div class="sd-cells-axis"><span class="sd-cells-ticks">{numbers}</span><p>{html.escape(label)}</p></div>'
 
 
-def _round_step(raw: float) -> int:
+def round_step(raw: float) -> int:
     """The smallest of 1, 2, 5, 10, 20, 50 … that is at least `raw`."""
     step = 1
     while True:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+import numpy as np
+
 from seqdemo.longdoc import (
     LONG_DOCUMENT_STRATEGIES,
     LONG_ROLE,
@@ -19,8 +21,9 @@ from seqdemo.longdoc import (
 )
 from seqdemo.longdoc_examples import EXAMPLE_NOTES
 from seqdemo.models import ROLES
-from seqdemo.plots.palette import LABEL_COLORS
+from seqdemo.plots.palette import FAINT, LABEL_COLORS, MUTED_INK, RULE, STRATEGY_COLORS
 from seqdemo.plural import plural
+from seqdemo.ui.views.charts import round_step
 
 
 def limits_markdown(pair: dict[str, Classifier], offline: bool) -> str:
@@ -152,4 +155,105 @@ def sweep_status_html(sweep: NeedleSweep | None, keys: Sequence[str]) -> str:
         f'<p class="sd-note">On its own the passage reads as <b>{label}</b> (p = {sweep.passage_probability:.2f} '
         f"from the short classifier); the curves show P({label}) for each of the {len(sweep.positions)} documents "
         "with the passage inserted.</p>"
+    )
+
+
+# The needle sweep's chart, an inline SVG in the figure's colours (`plots.longdoc.plot_needle_sweep` is the download).
+SWEEP_SVG = (960, 300, 46, 50, 10, 40)  # width, height, left, right, top and bottom margins, in the SVG's units
+SWEEP_MARKERS = {  # each strategy's marker, as in the figure: a path around (0, 0)
+    "head": "M -4 0 a 4 4 0 1 0 8 0 a 4 4 0 1 0 -8 0",
+    "tail": "M -3.5 -3.5 h 7 v 7 h -7 z",
+    "head_tail": "M 0 -4.5 L 4.5 0 L 0 4.5 L -4.5 0 z",
+    "windows": "M 0 -4.5 L 4.5 3.5 L -4.5 3.5 z",
+    "longformer": "M 0 4.5 L 4.5 -3.5 L -4.5 -3.5 z",
+}
+
+
+def _band(x0: float, x1: float, top: float, bottom: float, color: str, label: str) -> str:
+    return (
+        f'<rect x="{x0:.1f}" y="{top:.1f}" width="{max(x1 - x0, 0):.1f}" height="{bottom - top:.1f}" '
+        f'fill="{color}" fill-opacity="0.07"/>'
+        f'<text x="{(x0 + x1) / 2:.1f}" y="{bottom - 6:.1f}" text-anchor="middle" fill="{color}" '
+        f'font-size="10.5">{html.escape(label)}</text>'
+    )
+
+
+def needle_sweep_chart_html(sweep: NeedleSweep) -> str:
+    """The sweep as an inline SVG line chart with the figure's content: P(passage label) per strategy against where the
+    passage starts, the windows head and tail truncation read shaded, chance dotted, and a legend saying which curves
+    are still filling in. Each point's tooltip gives its numbers; points not computed yet are left out."""
+    width, height, left, right, top, bottom = SWEEP_SVG
+    length = int(np.median(sweep.document_tokens))
+    span = max(length, int(sweep.positions.max()), 1) * 1.02
+    pad = span * 0.02  # room left of token 0, so its points clear the axis
+    x_of = lambda token: left + (width - left - right) * (token + pad) / (span + pad)  # noqa: E731
+    y_of = lambda p: top + (height - top - bottom) * (1.03 - p) / 1.03  # noqa: E731
+    floor = height - bottom
+    parts = []
+    short = next((sweep.budgets[key] for key in sweep.keys if LONG_DOCUMENT_STRATEGIES[key].role == SHORT_ROLE), None)
+    if short is not None and short < length:
+        parts.append(_band(x_of(0), x_of(short), top, floor, STRATEGY_COLORS["head"], f"head reads 0–{short - 1:,}"))
+        tail = f"tail reads the last {short:,}"
+        parts.append(_band(x_of(length - short), x_of(length), top, floor, STRATEGY_COLORS["tail"], tail))
+    long = sweep.budgets.get("longformer")
+    if long is not None and long < length:
+        parts.append(_band(x_of(long), x_of(length), top, floor, STRATEGY_COLORS["longformer"], "past Longformer"))
+    for p in (0, 0.25, 0.5, 0.75, 1):  # the y axis
+        dash = ' stroke-dasharray="2 3"' if p == 0.5 else ""
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y_of(p):.1f}" y2="{y_of(p):.1f}" '
+            f'stroke="{FAINT if p == 0.5 else RULE}"{dash}/>'
+            f'<text x="{left - 6}" y="{y_of(p) + 3.5:.1f}" text-anchor="end" font-size="10.5" fill="{MUTED_INK}">'
+            f"{p:g}</text>"
+        )
+    parts.append(
+        f'<text x="{width - right + 4}" y="{y_of(0.5) + 3.5:.1f}" font-size="10.5" fill="{MUTED_INK}">chance</text>'
+    )
+    step = round_step(span / 6)
+    for token in range(0, int(span) + 1, step):  # the x axis
+        parts.append(
+            f'<line x1="{x_of(token):.1f}" x2="{x_of(token):.1f}" y1="{floor}" y2="{floor + 4}" stroke="{MUTED_INK}"/>'
+            f'<text x="{x_of(token):.1f}" y="{floor + 15}" text-anchor="middle" font-size="10.5" '
+            f'fill="{MUTED_INK}">{token:,}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{floor}" y2="{floor}" stroke="{MUTED_INK}"/>'
+        f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" text-anchor="middle" font-size="11" '
+        f'fill="{MUTED_INK}">document token where the passage starts</text>'
+        f'<text transform="translate(12 {(top + floor) / 2:.1f}) rotate(-90)" text-anchor="middle" font-size="11" '
+        f'fill="{MUTED_INK}">P({html.escape(sweep.passage_label)})</text>'
+    )
+    label = html.escape(sweep.passage_label)
+    legend = []
+    for order, (key, probabilities) in enumerate(sweep.probabilities.items()):
+        color, title = STRATEGY_COLORS[key], LONG_DOCUMENT_STRATEGIES[key].title
+        points = [
+            (x_of(token), y_of(p), int(token), float(p))
+            for token, p in zip(sweep.positions, probabilities, strict=True)
+            if not np.isnan(p)
+        ]
+        path = " ".join(f"{'M' if index == 0 else 'L'} {x:.1f} {y:.1f}" for index, (x, y, _, _) in enumerate(points))
+        line = 2.6 - 0.35 * order  # later curves thinner on top, so one that coincides with another stays visible
+        parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{line:.2f}"/>' if path else "")
+        parts.extend(
+            f'<path d="{SWEEP_MARKERS[key]}" transform="translate({x:.1f} {y:.1f})" fill="white" stroke="{color}" '
+            f'stroke-width="1.4"><title>{html.escape(title)}: passage at token {token:,}, P({label}) = {p:.3f}'
+            "</title></path>"
+            for x, y, token, p in points
+        )
+        points_done, count = sweep.done[key], len(sweep.positions)
+        so_far = "" if points_done == count else f" ({points_done} of {count} so far)"
+        legend.append(
+            f'<span class="sd-swatch"><svg width="22" height="12" viewBox="-11 -6 22 12"><line x1="-11" x2="11" '
+            f'stroke="{color}" stroke-width="2"/><path d="{SWEEP_MARKERS[key]}" fill="white" stroke="{color}" '
+            f'stroke-width="1.4"/></svg>{html.escape(title)}{html.escape(so_far)}</span>'
+        )
+    title = (
+        f"The truncation cliff: P({label}) as the {sweep.passage_tokens}-token passage moves through a "
+        f"{length:,}-token document"
+    )
+    return (
+        f'<div class="sd-chart sd-sweep-chart"><p class="sd-chart-title">{title}</p>'
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{html.escape(title)}" '
+        f'font-family="inherit">{"".join(parts)}</svg><div class="sd-swatches">{"".join(legend)}</div></div>'
     )
