@@ -33,6 +33,7 @@ from seqdemo.longdoc import (
     sweep_needle,
     window_ranges,
 )
+from seqdemo.longdoc.sweep import coarse_to_fine
 from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, check_windows, example_documents, sweep_document
 from seqdemo.offline.longdoc_task import LABEL_NAMES
 from seqdemo.precision import Precision
@@ -235,6 +236,25 @@ def test_needle_sweep_shows_the_truncation_cliff(pair, short, long):
     assert (sweep.probabilities["longformer"] >= 0.9).all()
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 10, 12, 24])
+def test_a_slow_curve_fills_in_coarse_to_fine(count):
+    order = coarse_to_fine(count)
+    assert sorted(order) == list(range(count))
+    assert order[:2] == [0, count - 1][: min(count, 2)]  # its first update spans the document
+    for done in range(2, count + 1):  # and at every step no gap is more than twice the narrowest possible
+        chosen = sorted(order[:done])
+        widest = max(b - a for a, b in zip(chosen, chosen[1:], strict=False))
+        assert widest <= 2 * -(-(count - 1) // (done - 1))
+
+
+def test_each_strategys_first_update_is_the_two_ends_of_the_document(pair, examples):
+    updates = list(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["head", "longformer"], pair, positions=6))
+    for key in ("head", "longformer"):
+        first = next(update for update in updates if update.done.get(key))
+        computed = ~np.isnan(first.probabilities[key])
+        assert first.done[key] == 2 and computed.tolist() == [True, False, False, False, False, True]
+
+
 def test_sweep_streams_the_short_curves_whole_then_fills_in_longformer(pair, examples, monkeypatch):
     monkeypatch.setattr(sweep_module, "UPDATE_TOKENS", 1)  # an update for every copy that brings new work
     updates = list(sweep_needle(SWEEP_PASSAGE, examples[LATE], ["longformer", "tail", "head"], pair, positions=4))
@@ -243,10 +263,11 @@ def test_sweep_streams_the_short_curves_whole_then_fills_in_longformer(pair, exa
     assert keys == sorted(keys, key=["head", "tail", "longformer"].index)  # cheapest first, never back
     filling = [update.done["longformer"] for update in updates if "longformer" in update.done]
     assert filling == list(range(1, points + 1))  # Longformer's points one copy at a time
+    order = coarse_to_fine(points)
     for update in updates:
         for key, done in update.done.items():
             computed = ~np.isnan(update.probabilities[key])
-            assert computed.sum() == done and computed[:done].all()  # points fill in from the left
+            assert computed.sum() == done and computed[order[:done]].all()  # both ends first, then the gaps
     assert updates[-1].complete and not any(update.complete for update in updates[:-1])
 
 

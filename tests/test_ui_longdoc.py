@@ -80,7 +80,8 @@ def test_the_sweep_streams_its_curves_and_offers_downloads(store):
     updates = list(
         tab.run_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store)
     )
-    assert len(updates) == 3  # a "starting" line, the head curve, Longformer's three points
+    # A "starting" line, then each strategy twice: its first update (both ends), then its middle point.
+    assert len(updates) == 5
     status, image, files, drawings = updates[-1]
     assert "Done: 2 of 2" in status and "reads as <b>positive</b>" in status
     assert files == [image] and Path(image).suffix == ".png"
@@ -93,13 +94,17 @@ def test_the_page_sweep_streams_an_html_chart_and_draws_the_figure_only_on_downl
     updates = list(
         tab.show_sweep(SWEEP_PASSAGE, tab.SWEEP_SOURCES[0], "", 3, ["head", "longformer"], 60, 60, "mean", store=store)
     )
-    assert len(updates) == 3 and drawn == []  # no figure on the hot path
+    assert len(updates) == 5 and drawn == []  # no figure on the hot path
     status, chart, files, drawings = updates[-1]
     assert "Done: 2 of 2" in status and files == []
     assert chart.count("<title>") == 2 * 3  # a tooltip per point: two strategies, three positions
     assert "head truncation" in chart and "Longformer" in chart and "so far" not in chart
-    _, partial, _, _ = updates[1]  # the head curve whole, Longformer's points not started
-    assert partial.count("<title>") == 3
+    _, ends, _, _ = updates[1]  # head truncation's first update spans the document: its first and last points
+    assert ends.count("<title>") == 2 and "head truncation (2 of 3 so far)" in ends
+    _, partial, _, _ = updates[2]  # the head curve whole, Longformer's points not started
+    assert partial.count("<title>") == 3 and "Longformer" not in partial
+    _, ends, _, _ = updates[3]
+    assert ends.count("<title>") == 3 + 2 and "Longformer (2 of 3 so far)" in ends
     assert [Path(path).name for path in svg_files(drawings)] == ["needle-sweep.png", "needle-sweep.svg"]
 
 

@@ -9,6 +9,7 @@ copies share most sequences (the windows away from the passage), and each runs o
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -83,18 +84,38 @@ class NeedleSweep:
         return all(self.done.get(key, 0) == len(self.positions) for key in self.keys)
 
 
+def coarse_to_fine(count: int) -> list[int]:
+    """0 to `count` - 1, both ends first, then each gap's middle, breadth first: 0, 9, 4, 2, 6, 1, 3, 5, 7, 8 for 10.
+
+    Points computed in this order span the document from the first update, and each later one
+    halves a gap, so a slow strategy's curve has its whole shape early and sharpens as it fills in.
+    """
+    order = [0, count - 1][: min(count, 2)]
+    gaps = deque([(0, count - 1)])
+    while gaps:
+        start, end = gaps.popleft()
+        if end - start > 1:
+            middle = (start + end) // 2
+            order.append(middle)
+            gaps.extend(((start, middle), (middle, end)))
+    return order
+
+
 def _update_groups(copies: Sequence[list[list[int]]], computed: SequenceLogits) -> Iterator[list[int]]:
-    """Indices of copies, grouped so that each group brings about UPDATE_TOKENS of sequences not computed yet."""
+    """Indices of copies, coarse to fine, in groups that each bring about UPDATE_TOKENS of sequences not run yet.
+
+    The first group is the two ends at most, so a strategy's first update comes soon and spans the document.
+    """
     group: list[int] = []
     pending: set[tuple[int, ...]] = set()
     tokens = 0
-    for index, sequences in enumerate(copies):
+    for step, index in enumerate(coarse_to_fine(len(copies)), start=1):
         group.append(index)
-        for sequence in map(tuple, sequences):
+        for sequence in map(tuple, copies[index]):
             if sequence not in pending and not computed.has(sequence):
                 pending.add(sequence)
                 tokens += len(sequence)
-        if tokens >= UPDATE_TOKENS:
+        if tokens >= UPDATE_TOKENS or step == 2:
             yield group
             group, tokens = [], 0
     if group:
@@ -115,7 +136,8 @@ def sweep_needle(
     distinct sequence runs once, whichever copies and strategies share it (a window the passage
     is not in is the same in every copy), and what is new runs in batches. Yields the sweep as
     points complete, strategy by strategy, cheapest first: the short classifier's curves come
-    whole or in a few steps, Longformer's points fill in a few at a time.
+    whole or in a few steps, Longformer's points fill in a few at a time, coarse to fine (its
+    first update spans the document; each later one fills gaps).
     """
     passage = (passage or "").strip()
     if not passage:

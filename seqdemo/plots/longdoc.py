@@ -110,10 +110,11 @@ def plot_needle_sweep(sweep: NeedleSweep) -> Figure:
         label = LONG_DOCUMENT_STRATEGIES[key].title
         if sweep.done[key] < len(sweep.positions):  # a curve still filling in
             label += f" ({sweep.done[key]} of {len(sweep.positions)} so far)"
+        computed = ~np.isnan(probabilities)  # a curve filling in joins the points it has, as the page's chart does
         # Later curves are drawn thinner on top, so one that coincides with an earlier one stays visible.
         axes.plot(
-            sweep.positions,
-            probabilities,
+            sweep.positions[computed],
+            probabilities[computed],
             marker=STRATEGY_MARKERS[key],
             markersize=7 - order,
             markerfacecolor="none",
