@@ -223,3 +223,17 @@ def test_hovering_a_token_draws_its_row_with_the_backends_weights(
             view.screenshot(path=str(screenshot_dir / "attention-pointing-view.png"))
     finally:
         page.close()
+
+
+def test_a_link_to_attention_shows_the_view_numbers_ranges_of_its_own_texts(browser, app_url):  # noqa: F811
+    """The ranges under the view numbers are the link's texts' (three of them), not left unset or the example's."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        page.goto(f"{app_url}?tab=attention&texts=One%20cat.%0ATwo%20dogs%20ran.%0AThree%20birds%20sang%20loudly.")
+        page.wait_for_function("() => document.body.innerText.includes('Opened from a link')", timeout=120_000)
+        page.wait_for_function(IDLE, timeout=120_000)
+        panel = page.locator("[role='tabpanel']:visible").first
+        panel.get_by_text("1 to 3", exact=True).wait_for(timeout=60_000)  # the Text number's range: three texts
+        assert panel.get_by_text("or 0: mean over heads").count() == 1  # the Head number's range
+    finally:
+        page.close()

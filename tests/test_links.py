@@ -1,11 +1,13 @@
 """Links that carry a lesson's inputs: written short, read back exactly, refused values replaced by defaults."""
 
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlparse
 
 import gradio as gr
 import pytest
 from test_app import DEEP_LINKS
 
+from seqdemo.longdoc import SHORT_ROLE, load_pair
 from seqdemo.ui import TABS
 from seqdemo.ui.links import MAX_LINK_CHARS, LessonLink, LinkValueError, lesson_links
 
@@ -131,3 +133,40 @@ def test_opening_a_link_runs_its_lesson_once(demo, tab_id, api_name):
     filled = {block._id for opening in opening_events(demo, "") for block in opening.outputs}
     again = [(target, trigger) for target, trigger in event.targets if trigger == "change" and target in filled]
     assert event.targets and again == []
+
+
+def test_a_links_run_may_update_the_fields_it_filled():
+    """A run that learns a field's range (a slider's maximum, from the model it loads) updates the field in place."""
+    with gr.Blocks():
+        tokens, shown = gr.Slider(0, 100_000, 0), gr.Markdown()
+        link = LessonLink("longdoc", {"tokens": tokens})
+
+        def run(value):
+            return gr.Slider(maximum=510, value=min(value, 510)), f"ran on {value}"
+
+        link.open_on_load(run, [tokens, shown])
+    assert link.opening["outputs"] == [tokens._id, link.note._id, shown._id]  # each component once
+    request = SimpleNamespace(query_params={"tab": "longdoc", "tokens": "5000"})
+    filled, ran = list(link.opening.fn(request))
+    assert filled[0] == 5000 and filled[1]["visible"] and is_skip(filled[2])
+    assert (ran[0].maximum, ran[0].value) == (510, 510) and is_skip(ran[1]) and ran[2] == "ran on 5000"
+
+
+def is_skip(update) -> bool:
+    return update == gr.skip()
+
+
+def test_a_longdoc_link_sets_the_sliders_range_and_the_windows_in_force(demo, store):
+    """Opened by a link, tab 4 shows what its worked example would: the limits, the sliders on the model's range."""
+    budget = load_pair(store)[SHORT_ROLE].budget
+    (link,) = [link for link in lesson_links(demo) if (link.page, link.tab_id) == ("", "longdoc")]
+    slot = {field.name: link.opening["outputs"].index(field.widget._id) for field in link.fields}
+    limits = link.opening["outputs"].index(link.run[1][0]._id)  # the run's first output: the windows in force
+    query = {"tab": "longdoc", "document": "A short review. " * 40, "head_tokens": "5000", "stride": "7"}
+    steps = list(link.opening.fn(SimpleNamespace(query_params=query)))
+    assert steps[0][slot["head_tokens"]] == 5000  # the link's value, filled first
+    last = steps[-1]
+    assert (last[slot["head_tokens"]].maximum, last[slot["head_tokens"]].value) == (budget, budget)  # run at the end
+    assert (last[slot["stride"]].maximum, last[slot["stride"]].value) == (budget - 1, 7)
+    assert "Windows in force" in last[limits] and f"({budget:,} of the document" in last[limits]
+    assert "head + tail" in last[link.opening["outputs"].index(link.run[1][5]._id)]  # the results table

@@ -332,3 +332,6 @@ def build(store: ModelStore) -> None:
     on_page_load(handler, EXAMPLE_INPUTS, outputs, api_name="attention_maps_example", link=link).success(
         show_ranges, view_ranges, view_numbers, api_name="attention_example_ranges", show_progress="hidden"
     )
+    link.opening.success(  # a link's own run sets the ranges too
+        show_ranges, view_ranges, view_numbers, api_visibility="private", show_progress="hidden"
+    )

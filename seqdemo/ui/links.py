@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 import gradio as gr
 from gradio.components import Component
 from gradio.context import get_blocks_context
+from gradio.events import Dependency
 
 MAX_LINK_CHARS = 6_000  # of the query; proxies refuse request lines of about 8 KB
 RESERVED = frozenset({"tab", "embed", "__theme"})  # query keys the app reads for itself
@@ -142,6 +143,7 @@ class LessonLink:
         self.tab_id = tab_id
         self.fields = _fields(fields)
         self.run: tuple[Callable[..., Any], Sequence[Component]] | None = None
+        self.opening: Dependency | None = None  # the page-load event that opens a link, once wired
         _LINKS.setdefault(get_blocks_context().root_block, []).append(self)
         self.page = self.fields[0].widget.page  # "" on the tabbed app, the lesson's own path on its page
         with gr.Row(equal_height=True, elem_classes="sd-link-row"):
@@ -219,41 +221,62 @@ class LessonLink:
         return OpenedLink(tuple(values), tuple(notes))
 
     def runs(self, run: Callable[..., Any], outputs: Sequence[Component]) -> LessonLink:
-        """This link, opened by `run` on `outputs` rather than by the worked example's handler and outputs."""
+        """This link, opened by `run` on `outputs` rather than by the worked example's handler and outputs.
+
+        `outputs` may hold the link's own fields: a run that learns their ranges (a slider's maximum, from
+        the model it loads) updates them there, after the link has filled them.
+        """
         self.run = (run, outputs)
         return self
 
-    def open_on_load(self, run: Callable[..., Any], outputs: Sequence[Component]) -> None:
+    def open_on_load(self, run: Callable[..., Any], outputs: Sequence[Component]) -> Dependency:
         """On page load, when the URL is a link to this lesson: fill its fields and show `run` on them.
 
         `run` takes the fields' values in order and fills `outputs` (streaming or not); `runs` chose
         another. The fields are filled first, so a run that fails still leaves the link's inputs in view.
+        Returns the event (also kept as `opening`), to chain what follows a run; on a page no link to this
+        lesson opened it succeeds at once, doing nothing.
         """
         run, outputs = self.run or (run, outputs)
-        skips = [gr.skip() for _ in outputs]
+        fields = self.widgets
+        others: list[Component] = []  # the run's outputs that are not fields: after the fields and the note
+        slots = []  # where each of the run's outputs goes among the event's
+        for output in outputs:
+            own = next((i for i, field in enumerate(fields) if output is field), None)
+            if own is None:
+                own = len(fields) + 1 + len(others)
+                others.append(output)
+            slots.append(own)
+        width = len(fields) + 1 + len(others)
         streams = inspect.isgeneratorfunction(getattr(run, "func", run))
+
+        def placed(result: Any) -> tuple:
+            row: list[Any] = [gr.skip()] * width
+            for slot, value in zip(slots, result if isinstance(result, tuple) else (result,), strict=True):
+                row[slot] = value
+            return tuple(row)
 
         def open_link(request: gr.Request) -> Iterator[tuple]:
             query = dict(request.query_params) if request else {}
             if not self.opened(query):
-                yield tuple(gr.skip() for _ in range(len(self.fields) + 1 + len(outputs)))
+                yield tuple(gr.skip() for _ in range(width))
                 return
             link = self.read(query)
             note = " ".join(("Opened from a link: these are its inputs.", *link.notes))
-            yield (*link.values, gr.update(value=note, visible=True), *skips)
-            kept = [gr.skip() for _ in range(len(self.fields) + 1)]
+            yield (*link.values, gr.update(value=note, visible=True), *(gr.skip() for _ in others))
             results = run(*link.values) if streams else iter([run(*link.values)])
             for result in results:
-                yield (*kept, *(result if isinstance(result, tuple) else (result,)))
+                yield placed(result)
 
-        gr.on(
+        self.opening = gr.on(
             None,
             open_link,
             None,
-            [*self.widgets, self.note, *outputs],
+            [*fields, self.note, *others],
             api_visibility="private",
             show_progress="minimal",
         )
+        return self.opening
 
     def unless_opened(self, example: Callable[..., Any], outputs: int) -> Callable[..., Any]:
         """`example` as a load event calls it, skipping every output when a link to this lesson opened the page.

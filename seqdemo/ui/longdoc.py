@@ -13,7 +13,7 @@ hidden triggers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import gradio as gr
 from gradio.context import get_blocks_context
@@ -147,21 +147,47 @@ def compare_document(
         )
 
 
+def _limits(pair: Pair, head_tokens: int, stride: int, *, store: ModelStore) -> tuple[Any, ...]:
+    """The windows in force and the precision, then the two sliders on the short model's range at these values."""
+    budget = pair[SHORT_ROLE].budget
+    return (
+        limits_markdown(pair, store.source.mode == "offline"),
+        gr.Slider(maximum=budget, value=head_tokens),
+        gr.Slider(maximum=budget - 1, value=stride),
+    )
+
+
 @user_errors("running the worked example")
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
     """On page load: the windows in force, the precision, slider ranges, the first example, its comparison streamed."""
     pair = load_pair(store)
-    budget = pair[SHORT_ROLE].budget
+    quarter = pair[SHORT_ROLE].budget // 4
     text = _example(LATE, pair)
-    setup = (
-        limits_markdown(pair, store.source.mode == "offline"),
-        gr.Slider(maximum=budget, value=budget // 4),
-        gr.Slider(maximum=budget - 1, value=budget // 4),
-        text,
-        example_note_html(LATE),
-    )
+    setup = (*_limits(pair, quarter, quarter, store=store), text, example_note_html(LATE))
     strategies = list(LONG_DOCUMENT_STRATEGIES)
-    for outputs in compare_document(text, strategies, budget // 4, budget // 4, "mean", store=store):
+    for outputs in compare_document(text, strategies, quarter, quarter, "mean", store=store):
+        yield *setup, *outputs
+
+
+@user_errors("opening the link")
+def linked_comparison(
+    document: str | None,
+    strategies: Sequence[str] | None,
+    head_tokens: float,
+    stride: float,
+    aggregation: str,
+    *,
+    store: ModelStore,
+) -> Iterator[tuple[Any, ...]]:
+    """A link's comparison: the windows in force and the sliders' ranges, as the worked example sets them, then the
+    comparison on the link's inputs, streamed. A link's value past a slider's range (typed by hand) runs at its end.
+    """
+    pair = load_pair(store)
+    budget = pair[SHORT_ROLE].budget
+    head, overlap = min(int(head_tokens), budget), min(int(stride), budget - 1)
+    setup = _limits(pair, head, overlap, store=store)
+    yield *setup, *(gr.skip() for _ in get_args(Comparison))  # in place even if the comparison refuses the inputs
+    for outputs in compare_document(document, strategies, head, overlap, aggregation, store=store):
         yield *setup, *outputs
 
 
@@ -348,7 +374,7 @@ def build(store: ModelStore) -> None:
         example_outputs,
         api_name="longdoc_worked_example",
         slow=True,
-        link=link.runs(cached(compare_document, store), compare_outputs),
+        link=link.runs(cached(linked_comparison, store), [limits, head_tokens, stride, *compare_outputs]),
     )
     on_page_load(
         bind(sweep_example, store),
