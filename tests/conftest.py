@@ -3,6 +3,10 @@
 The environment is set before any seqdemo import, so the app's own `default_store()`
 uses the same offline kit as the fixtures and never asks the Hub. The kit's fetched parts
 live in the persistent parts cache (`SEQDEMO_PARTS_DIR`), so only a machine's first session downloads them.
+
+Everything the session writes to temporary files goes into one private folder, removed at the end:
+gradio_client leaves an empty folder in the temporary directory for every file it downloads, and
+Gradio's cache, the browser's profiles and the apps the tests launch (which inherit TMPDIR) write there too.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import os
 import tempfile
 
+SYSTEM_TMP = tempfile.gettempdir()  # the machine's temporary directory, which the session leaves as it found it
+SESSION_TMP = tempfile.mkdtemp(prefix="seqdemo-tests-")
+os.environ["TMPDIR"] = tempfile.tempdir = SESSION_TMP
 os.environ["SEQDEMO_MODELS"] = "offline"
 KIT_DIR = tempfile.mkdtemp(prefix="seqdemo-kit-")
 os.environ["SEQDEMO_KIT_DIR"] = KIT_DIR
@@ -121,6 +128,7 @@ def app_url(demo):
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(KIT_DIR, ignore_errors=True)
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import launched
+from conftest import SESSION_TMP, SYSTEM_TMP, launched
 from gradio.utils import get_upload_folder
 from gradio_http import raw_call, server_paths
 
@@ -243,3 +244,20 @@ def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_pat
     finally:
         app.kill()
     assert not list(tmp_path.glob("seqdemo-figures-*"))
+
+
+def _hash_folders(folder: str) -> set[str]:
+    """The folders in `folder` named as gradio_client names its download folders: 40 hex digits."""
+    return {entry.name for entry in os.scandir(folder) if entry.is_dir() and re.fullmatch(r"[0-9a-f]{40}", entry.name)}
+
+
+def test_the_test_session_keeps_gradio_clients_downloads_in_its_own_temporary_folder(app_url):
+    """gradio_client leaves an empty folder in the temporary directory for every file it downloads: the session's
+    own folder takes them (and is removed at the session's end), the machine's temporary directory gains none."""
+    gradio_client = pytest.importorskip("gradio_client")
+    before = _hash_folders(SYSTEM_TMP)
+    client = gradio_client.Client(app_url, verbose=False)
+    counts_png = client.predict("One.\nTwo words here.", ["bert"], True, api_name="/measure_lengths")[1]
+    assert Path(counts_png).resolve().is_relative_to(Path(SESSION_TMP).resolve())
+    assert _hash_folders(SESSION_TMP)  # what gradio_client left behind, in the session's folder
+    assert _hash_folders(SYSTEM_TMP) <= before
