@@ -160,13 +160,14 @@ def test_a_longdoc_link_sets_the_sliders_range_and_the_windows_in_force(demo, st
     """Opened by a link, tab 4 shows what its worked example would: the limits, the sliders on the model's range."""
     budget = load_pair(store)[SHORT_ROLE].budget
     (link,) = [link for link in lesson_links(demo) if (link.page, link.tab_id) == ("", "longdoc")]
-    slot = {field.name: link.opening["outputs"].index(field.widget._id) for field in link.fields}
-    limits = link.opening["outputs"].index(link.run[1][0]._id)  # the run's first output: the windows in force
     query = {"tab": "longdoc", "document": "A short review. " * 40, "head_tokens": "5000", "stride": "7"}
     steps = list(link.opening.fn(SimpleNamespace(query_params=query)))
-    assert steps[0][slot["head_tokens"]] == 5000  # the link's value, filled first
-    last = steps[-1]
-    assert (last[slot["head_tokens"]].maximum, last[slot["head_tokens"]].value) == (budget, budget)  # run at the end
-    assert (last[slot["stride"]].maximum, last[slot["stride"]].value) == (budget - 1, 7)
+    first, last = (dict(zip(link.opening["outputs"], steps[at], strict=True)) for at in (0, -1))
+    fields = {field.name: field.widget._id for field in link.fields}
+    limits, _, _, example, _, _, table, *_ = (component._id for component in link.run[1])  # the run's outputs
+    assert first[fields["head_tokens"]] == 5000  # the link's value, filled first
+    assert (last[fields["head_tokens"]].maximum, last[fields["head_tokens"]].value) == (budget, budget)  # at its end
+    assert (last[fields["stride"]].maximum, last[fields["stride"]].value) == (budget - 1, 7)
     assert "Windows in force" in last[limits] and f"({budget:,} of the document" in last[limits]
-    assert "head + tail" in last[link.opening["outputs"].index(link.run[1][5]._id)]  # the results table
+    assert last[example].value is None  # no example named: the document is the link's
+    assert "head + tail" in last[table]  # the results table

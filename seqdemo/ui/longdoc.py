@@ -179,13 +179,14 @@ def linked_comparison(
     *,
     store: ModelStore,
 ) -> Iterator[tuple[Any, ...]]:
-    """A link's comparison: the windows in force and the sliders' ranges, as the worked example sets them, then the
-    comparison on the link's inputs, streamed. A link's value past a slider's range (typed by hand) runs at its end.
+    """A link's comparison: the windows in force and the sliders' ranges, as the worked example sets them, no
+    example named (the document is the link's), then the comparison on the link's inputs, streamed. A link's value
+    past a slider's range (typed by hand) runs at its end.
     """
     pair = load_pair(store)
     budget = pair[SHORT_ROLE].budget
     head, overlap = min(int(head_tokens), budget), min(int(stride), budget - 1)
-    setup = _limits(pair, head, overlap, store=store)
+    setup = (*_limits(pair, head, overlap, store=store), gr.Dropdown(value=None))
     yield *setup, *(gr.skip() for _ in get_args(Comparison))  # in place even if the comparison refuses the inputs
     for outputs in compare_document(document, strategies, head, overlap, aggregation, store=store):
         yield *setup, *outputs
@@ -374,7 +375,7 @@ def build(store: ModelStore) -> None:
         example_outputs,
         api_name="longdoc_worked_example",
         slow=True,
-        link=link.runs(cached(linked_comparison, store), [limits, head_tokens, stride, *compare_outputs]),
+        link=link.runs(cached(linked_comparison, store), [limits, head_tokens, stride, example, *compare_outputs]),
     )
     on_page_load(
         bind(sweep_example, store),
