@@ -167,12 +167,17 @@ def test_a_copied_link_restores_the_lessons_inputs_and_runs_them(browser, app_ur
         context.close()
 
 
+def open_link(page, url: str) -> None:
+    """Open the link `url` in `page` and wait until its lesson has run on the link's inputs."""
+    page.goto(url)
+    page.wait_for_function("() => document.body.innerText.includes('Opened from a link')", timeout=120_000)
+    page.wait_for_function(IDLE, timeout=120_000)
+
+
 def test_a_link_with_invalid_values_opens_on_the_defaults_with_a_note(browser, app_url):  # noqa: F811
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     try:
-        page.goto(f"{app_url}?tab=batching&batch_size=-3&tokenizer=gpt9&max_length=64")
-        page.wait_for_function("() => document.body.innerText.includes('Opened from a link')", timeout=120_000)
-        page.wait_for_function(IDLE, timeout=120_000)
+        open_link(page, f"{app_url}?tab=batching&batch_size=-3&tokenizer=gpt9&max_length=64")
         text = page.locator("body").inner_text()
         assert "`batch_size`" not in text and "batch_size" in text  # the note names the field
         assert "gpt9" in text and "the default, 'roberta', is used" in text
@@ -229,9 +234,9 @@ def test_a_link_to_attention_shows_the_view_numbers_ranges_of_its_own_texts(brow
     """The ranges under the view numbers are the link's texts' (three of them), not left unset or the example's."""
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     try:
-        page.goto(f"{app_url}?tab=attention&texts=One%20cat.%0ATwo%20dogs%20ran.%0AThree%20birds%20sang%20loudly.")
-        page.wait_for_function("() => document.body.innerText.includes('Opened from a link')", timeout=120_000)
-        page.wait_for_function(IDLE, timeout=120_000)
+        open_link(
+            page, f"{app_url}?tab=attention&texts=One%20cat.%0ATwo%20dogs%20ran.%0AThree%20birds%20sang%20loudly."
+        )
         panel = page.locator("[role='tabpanel']:visible").first
         panel.get_by_text("1 to 3", exact=True).wait_for(timeout=60_000)  # the Text number's range: three texts
         assert panel.get_by_text("or 0: mean over heads").count() == 1  # the Head number's range
