@@ -11,19 +11,23 @@ Gradio's cache, the browser's profiles and the apps the tests launch (which inhe
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 SYSTEM_TMP = tempfile.gettempdir()  # the machine's temporary directory, which the session leaves as it found it
 SESSION_TMP = tempfile.mkdtemp(prefix="seqdemo-tests-")
 os.environ["TMPDIR"] = tempfile.tempdir = SESSION_TMP
+# Removed at the session's end and, registered first so run last, once more at exit: the figure folder's own exit
+# handler (seqdemo.ui.figures) runs before it, and a write that made the folder again since is gone with it.
+atexit.register(lambda: shutil.rmtree(SESSION_TMP, ignore_errors=True))
 os.environ["SEQDEMO_MODELS"] = "offline"
 KIT_DIR = tempfile.mkdtemp(prefix="seqdemo-kit-")
 os.environ["SEQDEMO_KIT_DIR"] = KIT_DIR
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import contextlib  # noqa: E402
-import shutil  # noqa: E402
 import socket  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -109,6 +113,7 @@ def endpoint(demo):
 def launched(demo) -> Iterator[str]:
     """`demo` launched on 127.0.0.1 on a free port, as `python app.py` would; its URL, closed afterwards."""
     from seqdemo.ui import launch
+    from seqdemo.ui.components import worked_examples
 
     port = _free_port()
     # precompute=False: the worked examples load models only when a test asks, not behind other tests' backs
@@ -117,6 +122,7 @@ def launched(demo) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+        worked_examples(demo).stop()  # as `python app.py` does: no example still computing (and writing) at exit
 
 
 @pytest.fixture(scope="session")
