@@ -133,8 +133,7 @@ def app_url(demo):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(KIT_DIR, ignore_errors=True)
-    shutil.rmtree(SESSION_TMP, ignore_errors=True)
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)  # the kit with it: KIT_DIR was made inside
 
 
 def pytest_terminal_summary(terminalreporter):
