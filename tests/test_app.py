@@ -7,12 +7,14 @@ import time
 
 import gradio as gr
 import pytest
+from gradio.routes import App
 
 from seqdemo.device import pick_device
 from seqdemo.errors import InputError, ModelLoadError
 from seqdemo.models import ROLES, ModelSource, ModelStore
 from seqdemo.settings import Settings
 from seqdemo.ui import TABS, build_app, components, header_markdown, open_from_url
+from seqdemo.ui.build_once import interim_builds_skipped
 from seqdemo.ui.components import RESULT_CACHE_S, WorkedExamples, cached, computing_worked_example, user_errors
 
 # The deep links the README promises, and an endpoint of the lesson each must open on.
@@ -83,6 +85,38 @@ def test_building_the_app_loads_no_tokenizer_and_no_model(tmp_path):
     store = NothingLoads(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path))
     demo = build_app(store)
     assert demo.title.startswith("seqdemo")
+
+
+def test_building_the_app_builds_its_server_and_its_config_once(tmp_path, monkeypatch):
+    builds = []
+    create_app = App.create_app
+
+    def counted(blocks, *args, **kwargs):
+        builds.append(blocks)
+        return create_app(blocks, *args, **kwargs)
+
+    monkeypatch.setattr(App, "create_app", staticmethod(counted))
+    store = NothingLoads(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path))
+    demo = build_app(store)
+    assert builds == [demo]  # Gradio alone builds one on each page's close and on queue(): eight
+    assert demo.app is not None and demo.get_config_file is not None
+    config = demo.config
+    assert {page[0] for page in config["pages"]} == {""} | {tab_id for tab_id, _, _ in TABS}
+    assert len(config["dependencies"]) == len(demo.fns)
+    assert config == demo.get_config_file()  # nothing changed after it was built
+
+
+def test_while_one_thread_builds_an_app_another_apps_config_is_built_as_usual():
+    with gr.Blocks() as other:
+        gr.Markdown("beside")
+    seen = {}
+    with interim_builds_skipped():
+        assert other.get_config_file() is None  # on the building thread: skipped
+        beside = threading.Thread(target=lambda: seen.update(config=other.get_config_file()))
+        beside.start()
+        beside.join()
+    assert seen["config"]["components"]
+    assert other.get_config_file() == seen["config"]  # and after the block, on this thread too
 
 
 def test_a_worked_example_is_computed_once_and_then_served_from_memory():

@@ -24,6 +24,7 @@ from seqdemo.models import ROLES, ModelSource, ModelStore, default_store
 from seqdemo.offline import KitDescription
 from seqdemo.plots.palette import css_variables
 from seqdemo.ui import attention, batching, cache_sweep, lengths, longdoc, masks, padding
+from seqdemo.ui.build_once import built_once, interim_builds_skipped
 from seqdemo.ui.components import publish_worked_examples_status, start_worked_examples, worked_examples
 from seqdemo.ui.queueing import configure_queue
 from seqdemo.ui.tools import keep_only_agent_tools, publish_agent_tools
@@ -79,8 +80,15 @@ def is_embedded(query_params: Mapping[str, str]) -> bool:
 
 def build_app(store: ModelStore | None = None) -> gr.Blocks:
     """The whole app as a `gr.Blocks`, its queue configured, not yet launched (`launch` starts it): the tabbed
-    app at `/`, each lesson alone at `/<id>`."""
+    app at `/`, each lesson alone at `/<id>`. Its config and server are built once, at the end (`ui.build_once`)."""
     store = store or default_store()
+    with interim_builds_skipped():
+        demo = configure_queue(build_pages(store))
+    return built_once(demo)
+
+
+def build_pages(store: ModelStore) -> gr.Blocks:
+    """The tabbed app at `/` and each lesson alone at `/<id>`, in one `gr.Blocks`."""
     retention = (store.settings.cache_sweep_s, store.settings.cache_max_age_s)
     with gr.Blocks(title="seqdemo — sequences in transformers", delete_cache=retention) as demo:
         gr.Navbar(visible="hidden")  # the tabs are the navigation; the lesson pages are for embedding
@@ -104,7 +112,7 @@ def build_app(store: ModelStore | None = None) -> gr.Blocks:
         for event in demo.fns.values():
             if event.page == tab_id:
                 event.api_visibility = "private"
-    return configure_queue(demo)
+    return demo
 
 
 def build_lesson_page(tab_id: str, tab_title: str, build: Callable[[ModelStore], None], store: ModelStore) -> None:
