@@ -152,6 +152,22 @@ def test_a_links_run_may_update_the_fields_it_filled():
     assert (ran[0].maximum, ran[0].value) == (510, 510) and is_skip(ran[1]) and ran[2] == "ran on 5000"
 
 
+def test_an_unset_field_is_written_at_any_value_and_left_to_the_run_when_a_link_leaves_it_out():
+    with gr.Blocks():
+        tokens, other, shown = gr.Slider(0, 100_000, 0), gr.Slider(0, 10, 0), gr.Markdown()
+        link = LessonLink("longdoc", {"tokens": tokens, "other": other}, unset=("tokens",))
+        link.open_on_load(lambda value, _: f"ran on {value}", [shown])
+    assert link.query(0, 0) == "?tab=longdoc&tokens=0"  # 0 is a choice, not the placeholder it starts at
+    assert link.read({"other": "3"}).values == (None, 3)
+    opened = link.read({"tokens": "-5"})
+    assert opened.values == (None, 0) and "so the lesson chooses it" in opened.notes[0]
+    filled, ran = list(link.opening.fn(SimpleNamespace(query_params={"tab": "longdoc", "other": "3"})))
+    assert is_skip(filled[0]) and filled[1] == 3  # the placeholder stays until the run sets it
+    assert ran[-1] == "ran on None"
+    with gr.Blocks(), pytest.raises(ValueError, match="not among the link's fields"):
+        LessonLink("longdoc", {"tokens": gr.Slider(0, 10, 0)}, unset=("stride",))
+
+
 def is_skip(update) -> bool:
     return update == gr.skip()
 
@@ -171,3 +187,15 @@ def test_a_longdoc_link_sets_the_sliders_range_and_the_windows_in_force(demo, st
     assert "Windows in force" in last[limits] and f"({budget:,} of the document" in last[limits]
     assert last[example].value is None  # no example named: the document is the link's
     assert "head + tail" in last[table]  # the results table
+
+
+def test_a_longdoc_link_without_the_sliders_runs_them_at_a_quarter_of_the_window_as_the_worked_example(demo, store):
+    quarter = load_pair(store)[SHORT_ROLE].budget // 4
+    (link,) = [link for link in lesson_links(demo) if (link.page, link.tab_id) == ("", "longdoc")]
+    steps = list(link.opening.fn(SimpleNamespace(query_params={"tab": "longdoc", "document": "A review. " * 40})))
+    fields = {field.name: field.widget._id for field in link.fields}
+    first, last = (dict(zip(link.opening["outputs"], steps[at], strict=True)) for at in (0, -1))
+    assert is_skip(first[fields["head_tokens"]]) and is_skip(first[fields["stride"]])
+    assert last[fields["head_tokens"]].value == quarter and last[fields["stride"]].value == quarter
+    table = link.run[1][6]._id
+    assert "head + tail" in last[table]  # and the comparison ran on them

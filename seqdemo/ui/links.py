@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -115,11 +115,14 @@ class LinkField:
         return "" if value is None else str(value)
 
 
-def _fields(fields: Mapping[str, Component]) -> tuple[LinkField, ...]:
+def _fields(fields: Mapping[str, Component], unset: Collection[str]) -> tuple[LinkField, ...]:
     clash = RESERVED & set(fields)
     if clash:
         raise ValueError(f"link field names {sorted(clash)} are query keys the app reads for itself")
-    return tuple(LinkField(name, widget, widget.value) for name, widget in fields.items())
+    unknown = set(unset) - set(fields)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)} are not among the link's fields")
+    return tuple(LinkField(name, widget, None if name in unset else widget.value) for name, widget in fields.items())
 
 
 @dataclass(frozen=True)
@@ -134,14 +137,17 @@ class LessonLink:
     """A lesson's inputs in a link: the copy-link row, made where it is created, and the link's fields.
 
     `fields` maps each URL key to a widget, in the order the lesson's handler takes them (the run a link
-    starts passes their values in that order). The row, under the lesson's inputs, is a button that writes
+    starts passes their values in that order). A field's default is its widget's starting value, except for
+    the fields named in `unset`, whose starting value only holds the place until the page learns the real one
+    (a slider's value from the model it loads): a link without them leaves them as they are and passes None
+    to the run, which chooses them as the page would. The row, under the lesson's inputs, is a button that writes
     the link and copies it, the link itself in a box (for copying by hand where the clipboard is refused),
     and a note. `on_page_load(…, link=)` wires what opening a link does.
     """
 
-    def __init__(self, tab_id: str, fields: Mapping[str, Component]) -> None:
+    def __init__(self, tab_id: str, fields: Mapping[str, Component], *, unset: Collection[str] = ()) -> None:
         self.tab_id = tab_id
-        self.fields = _fields(fields)
+        self.fields = _fields(fields, unset)
         self.run: tuple[Callable[..., Any], Sequence[Component]] | None = None
         self.opening: Dependency | None = None  # the page-load event that opens a link, once wired
         _LINKS.setdefault(get_blocks_context().root_block, []).append(self)
@@ -214,10 +220,12 @@ class LessonLink:
             except LinkValueError as err:
                 values.append(field.default)
                 shown = query[field.name] if len(query[field.name]) <= 40 else query[field.name][:40] + "…"
-                notes.append(
-                    f"The link's `{field.name}`, {shown!r}, cannot be used (it takes {err}), "
-                    f"so the default, {field.write(field.default)!r}, is used."
+                instead = (
+                    "the lesson chooses it"
+                    if field.default is None
+                    else f"the default, {field.write(field.default)!r}, is used"
                 )
+                notes.append(f"The link's `{field.name}`, {shown!r}, cannot be used (it takes {err}), so {instead}.")
         return OpenedLink(tuple(values), tuple(notes))
 
     def runs(self, run: Callable[..., Any], outputs: Sequence[Component]) -> LessonLink:
@@ -263,7 +271,8 @@ class LessonLink:
                 return
             link = self.read(query)
             note = " ".join(("Opened from a link: these are its inputs.", *link.notes))
-            yield (*link.values, gr.update(value=note, visible=True), *(gr.skip() for _ in others))
+            filled = (gr.skip() if value is None else value for value in link.values)  # None: `unset`, the run's
+            yield (*filled, gr.update(value=note, visible=True), *(gr.skip() for _ in others))
             results = run(*link.values) if streams else iter([run(*link.values)])
             for result in results:
                 yield placed(result)

@@ -173,19 +173,22 @@ def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
 def linked_comparison(
     document: str | None,
     strategies: Sequence[str] | None,
-    head_tokens: float,
-    stride: float,
+    head_tokens: float | None,
+    stride: float | None,
     aggregation: str,
     *,
     store: ModelStore,
 ) -> Iterator[tuple[Any, ...]]:
     """A link's comparison: the windows in force and the sliders' ranges, as the worked example sets them, no
     example named (the document is the link's), then the comparison on the link's inputs, streamed. A link's value
-    past a slider's range (typed by hand) runs at its end.
+    past a slider's range (typed by hand) runs at its end; one the link leaves out (None) is the worked example's,
+    a quarter of the window.
     """
     pair = load_pair(store)
     budget = pair[SHORT_ROLE].budget
-    head, overlap = min(int(head_tokens), budget), min(int(stride), budget - 1)
+    quarter = budget // 4
+    head = quarter if head_tokens is None else min(int(head_tokens), budget)
+    overlap = quarter if stride is None else min(int(stride), budget - 1)
     setup = (*_limits(pair, head, overlap, store=store), gr.Dropdown(value=None))
     yield *setup, *(gr.skip() for _ in get_args(Comparison))  # in place even if the comparison refuses the inputs
     for outputs in compare_document(document, strategies, head, overlap, aggregation, store=store):
@@ -326,7 +329,8 @@ def build(store: ModelStore) -> None:
             )
             run = gr.Button("Compare strategies", variant="primary")
     fields = {"document": document, "strategies": strategies, "head_tokens": head_tokens, "stride": stride}
-    link = LessonLink("longdoc", {**fields, "aggregation": aggregation})
+    # The sliders start at 0 until the page learns the window: a link without them gets the worked example's.
+    link = LessonLink("longdoc", {**fields, "aggregation": aggregation}, unset=("head_tokens", "stride"))
     status = gr.HTML()
     showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
     notes = gr.HTML()
