@@ -8,10 +8,14 @@ nor global, plus every global key, once; global queries attend to every non-padd
 
 from __future__ import annotations
 
+import math
+import types
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers.models.longformer.modeling_longformer import LongformerSelfAttention
+from transformers.models.longformer.modeling_longformer import LongformerModel, LongformerSelfAttention
 
 from seqdemo.precision import sharing_tensors
 
@@ -54,8 +58,8 @@ class BlockedLongformerSelfAttention(nn.Module):
         """`hidden_states` (batch, seq, embed) → ((batch, seq, embed),), as transformers' module returns.
 
         `is_index_masked` and `is_index_global_attn` (batch, seq) are the padding and global-attention
-        flags `LongformerEncoder` passes every layer; `seq` is a multiple of the attention window
-        (`LongformerModel` pads to one). Padding queries get zeros, as in transformers.
+        flags `LongformerEncoder` passes every layer; `seq` is a multiple of the block (`LongformerModel`
+        pads to one, `with_fast_attention`). Padding queries get zeros, as in transformers.
         """
         if output_attentions:
             raise ValueError("Blocked Longformer attention forms no attention weights: use transformers' module.")
@@ -164,13 +168,39 @@ def with_fast_attention(model: nn.Module, block_size: int | None = None) -> nn.M
     so the original keeps serving `output_attentions=True`. The copy costs module objects, not
     weights: parameters and buffers are the same tensors, so never `.to()` the copy (that would
     convert the original's weights too): pass a converted model (`seqdemo.precision.cast_model`).
+
+    The copy takes inputs whose length is a multiple of the block (`block_multiple`) as they are:
+    transformers' module needs a multiple of the whole window, so a 1,300-token document ran as
+    1,536 tokens where 1,280 now do. Other lengths are padded to the window, as transformers pads them.
     """
     fast = sharing_tensors(model)
     swapped = [name for name, module in fast.named_modules() if isinstance(module, LongformerSelfAttention)]
     if not swapped:
         raise ValueError(f"{type(model).__name__} has no Longformer self-attention to replace.")
+    blocks = set()
     for name in swapped:
         parent, _, attribute = name.rpartition(".")
-        original = fast.get_submodule(name)
-        setattr(fast.get_submodule(parent), attribute, BlockedLongformerSelfAttention(original, block_size))
+        blocked = BlockedLongformerSelfAttention(fast.get_submodule(name), block_size)
+        setattr(fast.get_submodule(parent), attribute, blocked)
+        blocks.add(blocked.block_size)
+    fast.block_multiple = math.lcm(*blocks)  # every layer's blocks, when layers' windows differ
+    for module in fast.modules():
+        if isinstance(module, LongformerModel):
+            module.block_multiple = fast.block_multiple
+            module._pad_to_window_size = types.MethodType(_pad_to_blocks, module)  # deep copies rebind it
     return fast
+
+
+def block_multiple(model: Any) -> int | None:
+    """What `model`'s inputs are padded to a multiple of: the block for a `with_fast_attention` copy, else None."""
+    return getattr(model, "block_multiple", None)
+
+
+def _pad_to_blocks(self: LongformerModel, **inputs: Any) -> tuple[Any, ...]:
+    """`LongformerModel._pad_to_window_size` for blocked attention: a multiple of the block needs no padding."""
+    ids, embeds = inputs["input_ids"], inputs["inputs_embeds"]
+    length = (ids if ids is not None else embeds).shape[1]
+    if length % self.block_multiple:
+        return LongformerModel._pad_to_window_size(self, **inputs)
+    names = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "inputs_embeds")
+    return (0, *(inputs[name] for name in names))

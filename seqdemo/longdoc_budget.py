@@ -34,8 +34,8 @@ Planned = dict[tuple[str, str, Hashable], int]  # (strategy, role, what a sequen
 def sequence_slots(classifier: Classifier, document_tokens: int) -> int:
     """Slots one sequence of `document_tokens` takes in `classifier`: special tokens added, Longformer padded."""
     slots = document_tokens + classifier.max_length - classifier.budget
-    window = classifier.attention_window
-    return -(-slots // window) * window if window else slots
+    multiple = classifier.pad_multiple
+    return -(-slots // multiple) * multiple if multiple else slots
 
 
 def strategy_sequences(key: str, ranges: Ranges) -> list[Ranges]:

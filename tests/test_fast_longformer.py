@@ -5,9 +5,10 @@ import pytest
 import torch
 from torch import nn
 from transformers import AutoTokenizer, LongformerConfig, LongformerForSequenceClassification, LongformerModel
+from transformers.models.longformer.modeling_longformer import LongformerSelfAttention
 
 from seqdemo.device import pick_device
-from seqdemo.fast_longformer import BlockedLongformerSelfAttention, global_slots, with_fast_attention
+from seqdemo.fast_longformer import BlockedLongformerSelfAttention, block_multiple, global_slots, with_fast_attention
 from seqdemo.offline.kit import PAIR_DIR
 from seqdemo.offline.longdoc_task import document_within
 from seqdemo.precision import answer_precision, cast_model, int8_copy
@@ -93,6 +94,50 @@ def test_any_block_size_dividing_the_window_gives_the_same_outputs(block_size):
         expected = model(**batch).logits
         got = with_fast_attention(model, block_size)(**batch).logits
     assert max_diff(got, expected) < FLOAT32_TOLERANCE
+
+
+def lengths_attention_ran_on(model: nn.Module, batch: dict[str, torch.Tensor]) -> list[int]:
+    """The sequence lengths each layer's self-attention saw, running `model` on `batch`."""
+    seen = []
+    kinds = (BlockedLongformerSelfAttention, LongformerSelfAttention)
+    attentions = [m for m in model.modules() if isinstance(m, kinds)]
+    hooks = [m.register_forward_hook(lambda _, args, out: seen.append(args[0].shape[1])) for m in attentions]
+    with torch.inference_mode():
+        model(**batch)
+    for hook in hooks:
+        hook.remove()
+    return seen
+
+
+@pytest.mark.parametrize("length", [24, 40, 56])
+def test_a_multiple_of_the_block_runs_unpadded_and_matches_transformers_padded_to_the_window(length):
+    model = random_longformer(16)  # block 8
+    batch = padded_batch(length, "several")
+    fast = with_fast_attention(model)
+    assert block_multiple(fast) == 8 and block_multiple(model) is None
+    assert set(lengths_attention_ran_on(fast, batch)) == {length}
+    assert set(lengths_attention_ran_on(model, batch)) == {-(-length // 16) * 16}  # transformers pads to 16
+    with torch.inference_mode():
+        expected, got = model(**batch, output_hidden_states=True), fast(**batch, output_hidden_states=True)
+    assert got.hidden_states[-1].shape == expected.hidden_states[-1].shape
+    assert max_diff(got.hidden_states[-1], expected.hidden_states[-1]) < FLOAT32_TOLERANCE
+    assert max_diff(got.logits, expected.logits) < FLOAT32_TOLERANCE
+
+
+def test_a_length_off_the_block_is_padded_to_the_window_as_transformers_pads_it():
+    model = random_longformer(16)
+    batch = padded_batch(45, "cls")
+    assert set(lengths_attention_ran_on(with_fast_attention(model), batch)) == {48}
+
+
+def test_copies_of_the_fast_copy_pad_to_the_block_with_their_own_modules():
+    fast = with_fast_attention(random_longformer(16))
+    quantized = int8_path(random_longformer(16))
+    for model in (fast, quantized):
+        inner = next(m for m in model.modules() if isinstance(m, LongformerModel))
+        assert inner._pad_to_window_size.__self__ is inner  # the copy's own, not the module it was copied from
+        assert block_multiple(model) == 8
+        assert set(lengths_attention_ran_on(model, padded_batch(40, "cls"))) == {40}
 
 
 def test_the_bare_longformer_model_matches_too():

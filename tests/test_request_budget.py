@@ -70,7 +70,7 @@ def space_pair(kit_pair):
         LONG_ROLE: Classifier(
             LONG_ROLE,
             long.tokenizer,
-            SimpleNamespace(config=LongformerConfig(attention_window=512)),
+            SimpleNamespace(config=LongformerConfig(attention_window=512), block_multiple=256),  # blocked, as served
             long.label_names,
             4096,
         ),

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
-from seqdemo.fast_longformer import with_fast_attention
+from seqdemo.fast_longformer import block_multiple, with_fast_attention
 from seqdemo.longformer import global_attention_on_bos, padding_multiple
 from seqdemo.models import ModelStore
 from seqdemo.padding import pad_encodings
@@ -58,8 +58,13 @@ class Classifier:
 
     @property
     def attention_window(self) -> int | None:
-        """What Longformer pads its input to a multiple of (its largest window); None for full attention."""
+        """Longformer's largest attention window; None for full attention."""
         return padding_multiple(self.model.config)
+
+    @property
+    def pad_multiple(self) -> int | None:
+        """What a sequence is padded to a multiple of: blocked attention's block, else the window; None for full."""
+        return block_multiple(self.model) or self.attention_window
 
 
 # store -> (role, precision) -> the model as the lesson runs it; built once per store, under the lock.
@@ -113,7 +118,7 @@ def sequence_logits(classifier: Classifier, sequences: Sequence[Sequence[int]]) 
     """(logits (sequences, labels), tokens processed) for document-id sequences wrapped in `<s>` … `</s>`.
 
     Sequences run WINDOW_BATCH_SIZE at a time, each batch padded to its longest; Longformer's
-    batches are padded on to a multiple of its attention window, with global attention on `<s>`.
+    batches are padded on to a multiple of its block (`pad_multiple`), with global attention on `<s>`.
     Tokens processed counts every slot of every batch: special tokens and padding included.
     """
     tokenizer, model = classifier.tokenizer, classifier.model
@@ -121,7 +126,7 @@ def sequence_logits(classifier: Classifier, sequences: Sequence[Sequence[int]]) 
     logits, processed = [], 0
     for first in range(0, len(rows), WINDOW_BATCH_SIZE):
         chunk = rows[first : first + WINDOW_BATCH_SIZE]
-        batch = pad_encodings(tokenizer, {"input_ids": chunk}, pad_to_multiple_of=classifier.attention_window)
+        batch = pad_encodings(tokenizer, {"input_ids": chunk}, pad_to_multiple_of=classifier.pad_multiple)
         if classifier.attention_window:
             batch["global_attention_mask"] = global_attention_on_bos(batch["attention_mask"])
         processed += batch["input_ids"].size

@@ -36,8 +36,8 @@ def limits_markdown(pair: dict[str, Classifier], offline: bool) -> str:
     )
     if long.attention_window:
         text += (
-            f" with a local attention window of {long.attention_window:,}, so its input is padded to a multiple "
-            f"of {long.attention_window:,}"
+            f" with a local attention window of {long.attention_window:,}, its input padded to a multiple "
+            f"of {long.pad_multiple:,}"
         )
     text += f". Labels: {', '.join(short.label_names)}. {precision_phrase(pair)}"
     if offline:
@@ -101,7 +101,8 @@ def results_table(results: Sequence[StrategyResult]) -> str:
         '<p class="sd-note">Each distinct sequence runs once per request: one an earlier strategy ran already '
         "(head truncation's is the first sliding window) is looked up, and its cost stays with that strategy. "
         "Tokens processed counts every slot the model computed for the strategy: <code>&lt;s&gt;</code>, "
-        "<code>&lt;/s&gt;</code> and padding included (Longformer pads to a multiple of its attention window). "
+        "<code>&lt;/s&gt;</code> and padding included (Longformer pads to a multiple of its attention's block, "
+        "half its window). "
         "Latency: that one run, building the batches and the forward passes (the models were warmed up when they "
         "loaded). Peak memory: the most tensor memory alive at once beyond the model's weights during the same "
         f"run, measured with {html.escape(method)}.</p>"
