@@ -229,8 +229,11 @@ def _free_port() -> int:
 
 
 def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_path):
-    """`kill` (or a container stopping) sends SIGTERM: the app stops as on Ctrl-C and removes its figure folder."""
-    environ = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(_free_port())}
+    """`kill` (or a container stopping) sends SIGTERM: the app stops as on Ctrl-C and removes its figure folder,
+    and the figures it handed out go from Gradio's cache with the folders that held them."""
+    port = _free_port()
+    environ = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(port)}
+    environ.pop("GRADIO_TEMP_DIR", None)  # Gradio's cache: $TMPDIR/gradio
     app = subprocess.Popen(
         [sys.executable, "app.py"], cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -239,11 +242,15 @@ def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_pat
         while not list(tmp_path.glob("seqdemo-figures-*/kept/*")):  # the worked examples drew their figures
             assert app.poll() is None and time.monotonic() < deadline, "the app drew no figure"
             time.sleep(0.5)
+        request(f"http://127.0.0.1:{port}/", 0)  # a visitor is shown figures: Gradio caches each in a folder
+        cache = tmp_path / "gradio"
+        assert [path for path in cache.rglob("*.png")]
         app.send_signal(signal.SIGTERM)
         assert app.wait(timeout=60) == 0
     finally:
         app.kill()
     assert not list(tmp_path.glob("seqdemo-figures-*"))
+    assert [path.name for path in cache.iterdir()] in ([], ["vibe_edit_history"])  # that one is Gradio's, empty
 
 
 def _hash_folders(folder: str) -> set[str]:

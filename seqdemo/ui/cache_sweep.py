@@ -4,7 +4,8 @@
 walks each set of cached files while requests add to them: the first "Set changed size during
 iteration" ends it for the life of the process (1,000 requests were enough), and it leaves every
 emptied folder behind. `sweep_cache` works on snapshots and removes emptied folders; `lifespan`,
-given to the server through `launch_options`, runs it every `every` seconds while the server runs.
+given to the server through `launch_options`, runs it every `every` seconds while the server runs and
+once more, for every file, when it stops.
 When the server stops, Gradio's last sweep walks the sets once more, while a worked example still
 computing in the background may add to them: `lifespan` hands it copies (`freeze_file_sets`).
 """
@@ -83,7 +84,9 @@ def freeze_file_sets(blocks: gr.Blocks) -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """The server's lifespan: sweep the cache on the Blocks' `delete_cache` retention until the server stops."""
+    """The server's lifespan: sweep the cache on the Blocks' `delete_cache` retention until the server stops,
+    then delete everything the app cached and the folders that held it (Gradio's own last sweep, after this,
+    deletes the files and leaves every folder: one per figure a visitor was shown)."""
     blocks = app.get_blocks()
     every_s, age_s = blocks.delete_cache or (None, None)
     task = asyncio.create_task(_sweep_every(blocks, every_s, age_s)) if every_s and age_s else None
@@ -94,4 +97,5 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await anyio.to_thread.run_sync(sweep_cache, blocks, 0.0, set())
         freeze_file_sets(blocks)  # Gradio's last sweep runs after this lifespan ends
