@@ -85,8 +85,8 @@ def freeze_file_sets(blocks: gr.Blocks) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """The server's lifespan: sweep the cache on the Blocks' `delete_cache` retention until the server stops,
-    then delete everything the app cached and the folders that held it (Gradio's own last sweep, after this,
-    deletes the files and leaves every folder: one per figure a visitor was shown)."""
+    then delete every file the Blocks tracks (`temp_file_sets`) and the folders that held them (Gradio's own
+    last sweep, after this, deletes the files and leaves every folder: one per figure a visitor was shown)."""
     blocks = app.get_blocks()
     every_s, age_s = blocks.delete_cache or (None, None)
     task = asyncio.create_task(_sweep_every(blocks, every_s, age_s)) if every_s and age_s else None
