@@ -96,10 +96,12 @@ def test_building_the_app_builds_its_server_and_its_config_once(tmp_path, monkey
         return create_app(blocks, *args, **kwargs)
 
     monkeypatch.setattr(App, "create_app", staticmethod(counted))
+    get_config_file = gr.Blocks.get_config_file
     store = NothingLoads(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path))
     demo = build_app(store)
     assert builds == [demo]  # Gradio alone builds one on each page's close and on queue(): eight
-    assert demo.app is not None and demo.get_config_file is not None
+    assert demo.app is not None
+    assert App.create_app is counted and gr.Blocks.get_config_file is get_config_file  # Gradio's own again
     config = demo.config
     assert {page[0] for page in config["pages"]} == {""} | {tab_id for tab_id, _, _ in TABS}
     assert len(config["dependencies"]) == len(demo.fns)

@@ -147,6 +147,11 @@ def compare_document(
         )
 
 
+def starting_tokens(pair: Pair) -> int:
+    """The head + tail head and the sliding windows' stride the tab starts at: a quarter of the short window."""
+    return pair[SHORT_ROLE].budget // 4
+
+
 def _limits(pair: Pair, head_tokens: int, stride: int, *, store: ModelStore) -> tuple[Any, ...]:
     """The windows in force and the precision, then the two sliders on the short model's range at these values."""
     budget = pair[SHORT_ROLE].budget
@@ -161,7 +166,7 @@ def _limits(pair: Pair, head_tokens: int, stride: int, *, store: ModelStore) -> 
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
     """On page load: the windows in force, the precision, slider ranges, the first example, its comparison streamed."""
     pair = load_pair(store)
-    quarter = pair[SHORT_ROLE].budget // 4
+    quarter = starting_tokens(pair)
     text = _example(LATE, pair)
     setup = (*_limits(pair, quarter, quarter, store=store), text, example_note_html(LATE))
     strategies = list(LONG_DOCUMENT_STRATEGIES)
@@ -186,7 +191,7 @@ def linked_comparison(
     """
     pair = load_pair(store)
     budget = pair[SHORT_ROLE].budget
-    quarter = budget // 4
+    quarter = starting_tokens(pair)
     head = quarter if head_tokens is None else min(int(head_tokens), budget)
     overlap = quarter if stride is None else min(int(stride), budget - 1)
     setup = (*_limits(pair, head, overlap, store=store), gr.Dropdown(value=None))
@@ -273,7 +278,7 @@ def run_sweep(
 
 def _example_knobs(store: ModelStore) -> tuple[Any, ...]:
     """The worked sweep's inputs: the shipped passage through the shipped filler, every strategy, the tab's defaults."""
-    quarter = load_pair(store)[SHORT_ROLE].budget // 4
+    quarter = starting_tokens(load_pair(store))
     strategies = list(LONG_DOCUMENT_STRATEGIES)
     return SWEEP_PASSAGE, SWEEP_SOURCES[0], None, DEFAULT_POSITIONS, strategies, quarter, quarter, "mean"
 
