@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
+import gradio as gr
 import httpx
 import pytest
 from conftest import SESSION_TMP, SYSTEM_TMP, launched
@@ -34,7 +35,7 @@ from gradio_http import raw_call, server_paths
 from seqdemo.models import ModelStore
 from seqdemo.settings import CACHE_MAX_AGE_S, CACHE_SWEEP_S
 from seqdemo.ui import build_app, figures, padding
-from seqdemo.ui.cache_sweep import lifespan, sweep_cache
+from seqdemo.ui.cache_sweep import SweepMemory, lifespan, session_copies, sweep_cache
 from seqdemo.uploads import MAX_UPLOAD_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -60,8 +61,13 @@ def short_retention_app(store):
 
 
 def cached_files(demo) -> list[Path]:
-    """The files the app has put in Gradio's cache that are still there."""
-    return [Path(path) for files in demo.temp_file_sets for path in list(files) if Path(path).is_file()]
+    """The app's files still in Gradio's cache, listed on its components or on a session's copy of one."""
+    lists = [*demo.temp_file_sets, *(copy.temp_files for copy in session_copies(demo))]
+    return [Path(path) for files in lists for path in list(files) if Path(path).is_file()]
+
+
+def cache_contents() -> set[Path]:
+    return set(Path(get_upload_folder()).rglob("*"))
 
 
 def wait_until(condition, timeout_s: float) -> bool:
@@ -73,16 +79,94 @@ def wait_until(condition, timeout_s: float) -> bool:
     return condition()
 
 
-def test_a_shortened_retention_sees_the_figures_of_a_request_go(short_retention_app):
+def test_a_requests_figures_are_served_from_the_figure_folder_and_nothing_enters_gradios_cache(short_retention_app):
     url, demo = short_retention_app
+    before = cache_contents()
     event, payload = raw_call(url, "/measure_lengths", [f"a text {uuid.uuid4()}\nand another", ["bert"], True])
     assert event == "complete"
-    figures = [Path(path) for path in server_paths(payload)]
-    assert figures and all(path.is_file() for path in figures)
-    assert all(Path(get_upload_folder()).resolve() in path.resolve().parents for path in figures)
-    assert wait_until(lambda: not any(path.exists() for path in figures), MAX_AGE_S + 3 * SWEEP_S + 5)
-    # nor the folders Gradio made for them: removed after their files, in the same sweep or the next
-    assert wait_until(lambda: not any(path.parent.exists() for path in figures), 3 * SWEEP_S)
+    shown = [Path(path) for path in server_paths(payload)]
+    assert shown and all(figures.figure_folder() in path.parents for path in shown)
+    served = httpx.get(f"{url}gradio_api/file={shown[0]}", timeout=60)
+    assert served.status_code == 200 and served.content == shown[0].read_bytes()
+    assert cache_contents() == before
+
+
+def test_a_shortened_retention_sees_an_upload_go_with_its_folder(short_retention_app):
+    url, _ = short_retention_app
+    name = f"upload-{uuid.uuid4().hex}.txt"
+    uploaded = httpx.post(f"{url}gradio_api/upload", files={"files": (name, b"some texts")}, timeout=60)
+    path = Path(uploaded.json()[0])
+    assert path.is_file() and Path(get_upload_folder()).resolve() in path.resolve().parents
+    assert wait_until(lambda: not path.exists(), MAX_AGE_S + 3 * SWEEP_S + 5)
+    # nor the folder Gradio made for it: removed after its file, in the same sweep or the next
+    assert wait_until(lambda: not path.parent.exists(), 3 * SWEEP_S)
+
+
+@pytest.fixture
+def session_app():
+    """(url, demo): a small Blocks whose File a session first shows (a property update), then fills."""
+    outside = Path(tempfile.mkdtemp(dir=SESSION_TMP))
+
+    def shown_file() -> str:
+        path = outside / f"{uuid.uuid4().hex}.txt"
+        path.write_text("a file from outside the figure folder")
+        return str(path)
+
+    with gr.Blocks() as demo:
+        button, files = gr.Button(), gr.File(visible=False)
+        button.click(lambda: gr.update(visible=True), None, files, api_name="show")
+        button.click(shown_file, None, files, api_name="fill")
+        button.click(lambda: figures._write(uuid.uuid4().bytes, "figure", "png"), None, files, api_name="figure")
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", demo
+    finally:
+        demo.close()
+
+
+def session_call(url: str, api_name: str, session: str) -> object:
+    started = httpx.post(f"{url}gradio_api/call/{api_name}", json={"data": [], "session_hash": session}, timeout=60)
+    text = httpx.get(f"{url}gradio_api/call/{api_name}/{started.json()['event_id']}", timeout=60).text
+    return json.loads(re.findall(r"^data: (.*)$", text, re.MULTILINE)[-1])
+
+
+def test_a_file_shown_after_a_property_update_is_listed_on_the_sessions_copy_and_swept(session_app):
+    """Gradio lists it on the session's own copy of the component, which `temp_file_sets` does not hold."""
+    url, demo = session_app
+    session_call(url, "show", "visitor")
+    cached = Path(server_paths(session_call(url, "fill", "visitor"))[0])
+    assert cached.is_file() and Path(get_upload_folder()).resolve() in cached.resolve().parents
+    assert not any(str(cached) in files for files in demo.temp_file_sets)
+    assert [str(cached)] == [name for copy in session_copies(demo) for name in copy.temp_files]
+    assert sweep_cache(demo, 0.0, SweepMemory()) == 1
+    assert not cached.exists() and not cached.parent.exists()
+
+
+def test_a_figure_shown_after_a_property_update_is_served_from_the_figure_folder(session_app):
+    url, demo = session_app
+    before = cache_contents()
+    session_call(url, "show", "visitor")
+    shown = Path(server_paths(session_call(url, "figure", "visitor"))[0])
+    assert figures.figure_folder() in shown.parents and cache_contents() == before
+    assert httpx.get(f"{url}gradio_api/file={shown}", timeout=60).content == shown.read_bytes()
+
+
+def test_the_sweep_keeps_the_files_of_a_session_gradio_evicted_until_they_are_old(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    path = tmp_path / "folder" / "figure.png"
+    path.parent.mkdir()
+    path.write_bytes(b"png")
+    copy = gr.File(render=False)
+    copy.temp_files.add(str(path))
+    session = SimpleNamespace(blocks_config=SimpleNamespace(blocks={1: copy}))
+    holder = SimpleNamespace(session_data={"visitor": session})
+    blocks = SimpleNamespace(blocks={}, temp_file_sets=[], state_holder=holder)
+    memory = SweepMemory()
+    assert sweep_cache(blocks, 3600.0, memory) == 0 and path.exists()  # young: kept
+    holder.session_data.clear()  # Gradio evicts the session (past its capacity of sessions)
+    assert sweep_cache(blocks, 0.0, memory) == 1
+    assert not path.exists() and not path.parent.exists() and memory == SweepMemory()
 
 
 def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(tmp_path, monkeypatch):
@@ -114,7 +198,7 @@ def test_the_sweep_deletes_old_files_and_their_folders_while_requests_add_files(
         time.sleep(0.05)
         for name in young:
             os.utime(name)  # young files: touched after the cut-off (ctime moves with it)
-        deleted = sweep_cache(blocks, time.time() - cutoff, set())
+        deleted = sweep_cache(blocks, time.time() - cutoff, SweepMemory())
     finally:
         stop.set()
         adder.join()
@@ -198,13 +282,8 @@ def test_requests_leave_the_apps_own_temporary_files_bounded_by_the_figure_cap(m
     assert bytes_after <= 2 * bytes_before * max(1, FIGURE_CAP / files_before)  # files of about their size
 
 
-def test_requests_leave_gradios_cache_bounded_by_the_retention(many_requests, short_retention_app):
-    _, demo = short_retention_app
-    files, _ = many_requests["cached"]
-    assert files > 0  # the figures of the last requests are there, younger than MAX_AGE_S
-    wait_until(lambda: not cached_files(demo), MAX_AGE_S + 3 * SWEEP_S + 10)
-    left = {str(path): round(time.time() - path.lstat().st_ctime, 1) for path in cached_files(demo)}
-    assert left == {}, "files still cached, with their age in seconds"
+def test_requests_leave_nothing_in_gradios_cache(many_requests):
+    assert many_requests["cached"] == (0, 0)  # their figures are served from the figure folder
 
 
 def test_an_upload_over_the_limit_is_refused_by_the_server_before_it_is_stored(app_url):
@@ -229,8 +308,8 @@ def _free_port() -> int:
 
 
 def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_path):
-    """`kill` (or a container stopping) sends SIGTERM: the app stops as on Ctrl-C and removes its figure folder,
-    and the figures it handed out go from Gradio's cache with the folders that held them."""
+    """`kill` (or a container stopping) sends SIGTERM: the app stops as on Ctrl-C and removes its figure folder
+    with the figures it handed out, and what Gradio cached (an upload) goes with the folder that held it."""
     port = _free_port()
     environ = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(port)}
     environ.pop("GRADIO_TEMP_DIR", None)  # Gradio's cache: $TMPDIR/gradio
@@ -242,9 +321,11 @@ def test_python_app_py_stopped_by_sigterm_leaves_no_figure_folder_behind(tmp_pat
         while not list(tmp_path.glob("seqdemo-figures-*/kept/*")):  # the worked examples drew their figures
             assert app.poll() is None and time.monotonic() < deadline, "the app drew no figure"
             time.sleep(0.5)
-        request(f"http://127.0.0.1:{port}/", 0)  # a visitor is shown figures: Gradio caches each in a folder
+        request(f"http://127.0.0.1:{port}/", 0)  # a visitor is shown figures, served from the figure folder
+        assert list(tmp_path.glob("seqdemo-figures-*/recent/*/*.png"))
+        uploaded = httpx.post(f"http://127.0.0.1:{port}/gradio_api/upload", files={"files": ("texts.txt", b"a")})
         cache = tmp_path / "gradio"
-        assert [path for path in cache.rglob("*.png")]
+        assert Path(uploaded.json()[0]).is_file() and cache in Path(uploaded.json()[0]).parents  # Gradio caches it
         app.send_signal(signal.SIGTERM)
         assert app.wait(timeout=60) == 0
     finally:

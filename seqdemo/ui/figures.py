@@ -3,9 +3,11 @@
 Every figure a tab shows or offers passes through `save_figure`, which draws it, writes its PNG
 and returns the drawing (plot function and data) for a `gr.State`, from which `svg_on_request`'s
 button draws the SVG. Files go to one folder per process, named by content, so a repeated request
-writes nothing new; Gradio serves copies from its own cache. Files older than RETENTION_S are
-removed as new ones arrive, except those drawn for the worked examples, a fixed set held for the
-process's life. Results that are held and replayed (`gr.cache`) must be younger than RETENTION_S.
+writes nothing new. Gradio serves them from there (a static path), not from copies in its own cache:
+once an event has updated a component's properties for a session, Gradio lists the files later shown in
+it on that session's own copy of the component, which its cache sweep never reaches. Files older than
+RETENTION_S are removed as new ones arrive, except those drawn for the worked examples, a fixed set held
+for the process's life. Results that are held and replayed (`gr.cache`) must be younger than RETENTION_S.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def figure_folder() -> Path:
         if not _folder:
             _folder.append(Path(tempfile.mkdtemp(prefix="seqdemo-figures-")))
             atexit.register(shutil.rmtree, _folder[0], ignore_errors=True)
+            gr.set_static_paths([_folder[0]])  # served from here: Gradio copies nothing into its cache
         return _folder[0]
 
 
