@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from seqdemo.errors import InputError
 from seqdemo.lengths import SPACE_MARK, is_byte_level, readable_token
 from seqdemo.longformer import attention_windows
 from seqdemo.padding import SIDES, pad_encodings
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel  # its module takes seconds to import: the app serves first
 
 MAX_LENGTH = 512  # tokens per text; the weights of every layer and head are kept, and they grow with its square
 MAX_VIEW_TOKENS = MAX_LENGTH  # tokens per axis a view may draw: a whole text, labels are thinned

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers.models.longformer.modeling_longformer import LongformerModel, LongformerSelfAttention
 
 from seqdemo.precision import sharing_tensors
+
+if TYPE_CHECKING:
+    from transformers.models.longformer.modeling_longformer import LongformerModel, LongformerSelfAttention
 
 
 class BlockedLongformerSelfAttention(nn.Module):
@@ -173,6 +175,9 @@ def with_fast_attention(model: nn.Module, block_size: int | None = None) -> nn.M
     transformers' module needs a multiple of the whole window, so a 1,300-token document ran as
     1,536 tokens where 1,280 now do. Other lengths are padded to the window, as transformers pads them.
     """
+    # imported here: transformers' modelling code takes seconds to import, and the app serves first
+    from transformers.models.longformer.modeling_longformer import LongformerModel, LongformerSelfAttention
+
     fast = sharing_tensors(model)
     swapped = [name for name, module in fast.named_modules() if isinstance(module, LongformerSelfAttention)]
     if not swapped:
@@ -201,6 +206,6 @@ def _pad_to_blocks(self: LongformerModel, **inputs: Any) -> tuple[Any, ...]:
     ids, embeds = inputs["input_ids"], inputs["inputs_embeds"]
     length = (ids if ids is not None else embeds).shape[1]
     if length % self.block_multiple:
-        return LongformerModel._pad_to_window_size(self, **inputs)
+        return type(self)._pad_to_window_size(self, **inputs)  # transformers' own, on the class
     names = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "inputs_embeds")
     return (0, *(inputs[name] for name in names))

@@ -2,8 +2,11 @@
 
 import html
 import logging
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -85,6 +88,23 @@ def test_building_the_app_loads_no_tokenizer_and_no_model(tmp_path):
     store = NothingLoads(ModelSource("offline", "test"), Settings(models="offline", kit_dir=tmp_path))
     demo = build_app(store)
     assert demo.title.startswith("seqdemo")
+
+
+def test_the_app_on_the_hub_imports_and_builds_without_transformers_modelling_code():
+    """It takes seconds to import (with torch's compiler and distributed tensors), and serving waits for imports:
+    the models load after the app serves, and they import it then. (Offline, the kit's first build needs it.)"""
+    script = (
+        "import sys\n"
+        "from seqdemo.models import ModelSource, ModelStore\n"
+        "from seqdemo.settings import Settings\n"
+        "from seqdemo.ui import build_app\n"
+        "build_app(ModelStore(ModelSource('hub', 'test'), Settings(models='hub')))\n"
+        "print(sorted(name for name in ('transformers.modeling_utils', 'torch._dynamo') if name in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    ran = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_building_the_app_builds_its_server_and_its_config_once(tmp_path, monkeypatch):

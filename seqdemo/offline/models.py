@@ -14,19 +14,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
+import transformers
 from transformers import (
     AutoTokenizer,
     BertConfig,
-    BertModel,
     GPT2Config,
-    GPT2LMHeadModel,
     LongformerConfig,
-    LongformerModel,
     PretrainedConfig,
-    PreTrainedModel,
     PreTrainedTokenizerBase,
     RobertaConfig,
-    RobertaModel,
 )
 
 SEED = 0
@@ -96,21 +92,22 @@ def _gpt2_config(tokenizer: PreTrainedTokenizerBase) -> GPT2Config:
     )
 
 
-# kit folder -> (architecture, config sized to the tokenizer saved in that folder)
-KIT_MODELS: dict[str, tuple[type[PreTrainedModel], Callable[[PreTrainedTokenizerBase], PretrainedConfig]]] = {
-    "bert": (BertModel, _bert_config),
-    "roberta": (RobertaModel, _roberta_config),
-    "longformer": (LongformerModel, _longformer_config),
-    "decoder": (GPT2LMHeadModel, _gpt2_config),
+# kit folder -> (architecture's name in transformers, config sized to the tokenizer saved in that folder).
+# Named, not imported: transformers' modelling code takes seconds to import, and only a kit build needs it.
+KIT_MODELS: dict[str, tuple[str, Callable[[PreTrainedTokenizerBase], PretrainedConfig]]] = {
+    "bert": ("BertModel", _bert_config),
+    "roberta": ("RobertaModel", _roberta_config),
+    "longformer": ("LongformerModel", _longformer_config),
+    "decoder": ("GPT2LMHeadModel", _gpt2_config),
 }
 
 
 def build_model(folder: Path, seed: int = SEED) -> None:
     """Create the seeded kit model for the tokenizer already saved in `folder`; save it there too."""
-    model_class, make_config = KIT_MODELS[folder.name]
+    architecture, make_config = KIT_MODELS[folder.name]
     config = make_config(AutoTokenizer.from_pretrained(folder))
     torch.manual_seed(seed)
-    model_class(config).save_pretrained(folder)
+    getattr(transformers, architecture)(config).save_pretrained(folder)
 
 
 def build_models(kit_dir: Path, names: Iterable[str] = KIT_MODELS) -> None:

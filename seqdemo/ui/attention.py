@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from seqdemo.attention import (
     MAX_LENGTH,
@@ -36,6 +37,9 @@ from seqdemo.ui.figures import save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.attention import MAX_POINTER_TOKENS, notes_html, pointer_payload
 from seqdemo.ui.views.head_patterns import head_patterns_html
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel  # its module takes seconds to import: the app serves first
 
 MAX_TEXTS = 4  # every layer and head of every text is kept, so the batch stays small
 EXAMPLE_TEXTS = (
