@@ -19,7 +19,7 @@ from seqdemo.models import get_role
 from seqdemo.plural import plural
 
 # The longest a visitor waits for one answer, progress shown. The heaviest worked example, the needle sweep over
-# the shipped filler (the tab's default 10 positions, every strategy), plans under 100 s of work at base size on
+# the shipped filler (the tab's default 8 positions, every strategy), plans 39 s of work at base size on
 # the Space: it fits.
 REQUEST_SECONDS = 120.0
 # Seconds per model token on 2 cores of their own, from benchmarks/results/request_budget.json (CPU seconds / 2 of the

@@ -37,6 +37,7 @@ from seqdemo.longdoc.sweep import coarse_to_fine
 from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE, check_windows, example_documents, sweep_document
 from seqdemo.offline.longdoc_task import LABEL_NAMES
 from seqdemo.precision import Precision
+from seqdemo.ui.longdoc import DEFAULT_POSITIONS
 
 FLOAT32 = Precision(torch.float32, "float32")
 
@@ -235,6 +236,22 @@ def test_needle_sweep_shows_the_truncation_cliff(pair, short, long):
     assert (head[inside] >= 0.9).all()
     assert (np.abs(head[outside] - 0.5) <= 0.1).all()
     assert (sweep.probabilities["longformer"] >= 0.9).all()
+
+
+def test_the_tabs_default_sweep_shows_every_cliff_between_two_points(pair, short, long):
+    """The worked sweep's defaults are chosen for its budget: fewer points must still show each cliff."""
+    count = lambda text: len(encode_document(text, short.tokenizer))  # noqa: E731
+    filler = sweep_document(count, short.budget, long.budget)
+    *_, sweep = sweep_needle(SWEEP_PASSAGE, filler, ["head", "tail", "head_tail"], pair, DEFAULT_POSITIONS)
+    assert len(sweep.positions) == DEFAULT_POSITIONS
+    read = {key: sweep.probabilities[key] >= 0.9 for key in ("head", "tail", "head_tail")}
+    guess = {key: np.abs(sweep.probabilities[key] - 0.5) <= 0.1 for key in read}
+    assert (read["head"] | guess["head"]).all() and (read["tail"] | guess["tail"]).all()
+    assert read["head"][0] and guess["head"][-1] and guess["tail"][0] and read["tail"][-1]
+    assert read["head_tail"][[0, -1]].all() and guess["head_tail"][1:-1].any()
+    assert (guess["head"] & guess["tail"]).sum() >= 2  # the stretch neither end reads
+    ends = sweep.document_tokens.max() + 2  # <s> and </s>
+    assert ends <= 2.5 * short.max_length  # a copy costs Longformer two and a half short windows, not three
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 10, 12, 24])

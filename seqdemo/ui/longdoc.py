@@ -66,9 +66,10 @@ from seqdemo.ui.views.longdoc import (
 )
 
 SWEEP_SOURCES = ("shipped filler", "the document above")
-# Ten points over the filler's three windows: about one every 150 tokens, so each cliff falls between two points,
-# and at base size on 2 cores the sweep fits its budget (benchmarks/space.py: 12 took 33 R where 30 R is the budget).
-DEFAULT_POSITIONS = 10
+# Eight points over the filler's two and a half windows: about one every 180 tokens, so each cliff falls between two
+# points and two fall where neither head nor tail reads. At base size on 2 cores that fits the sweep's budget
+# (benchmarks/space.py, avx512_bf16: 10 points over three windows took 37 R where 30 R is the budget; these 25 R).
+DEFAULT_POSITIONS = 8
 # The sliders' bounds are the loaded short classifier's window, set when the page opens (`worked_example`). Before
 # that no window is known: they start at a ceiling no window here reaches, the longest document the tab takes, and
 # the backend refuses, in a sentence naming the window, a head or stride the loaded classifier cannot take.
