@@ -250,8 +250,8 @@ def test_the_tabs_default_sweep_shows_every_cliff_between_two_points(pair, short
     assert read["head"][0] and guess["head"][-1] and guess["tail"][0] and read["tail"][-1]
     assert read["head_tail"][[0, -1]].all() and guess["head_tail"][1:-1].any()
     assert (guess["head"] & guess["tail"]).sum() >= 2  # the stretch neither end reads
-    ends = sweep.document_tokens.max() + 2  # <s> and </s>
-    assert ends <= 2.5 * short.max_length  # a copy costs Longformer two and a half short windows, not three
+    slots = sweep.document_tokens.max() + 2  # <s> and </s>
+    assert slots <= 2.5 * short.max_length  # a copy costs Longformer two and a half short windows, not three
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 10, 12, 24])

@@ -68,7 +68,7 @@ from seqdemo.ui.views.longdoc import (
 SWEEP_SOURCES = ("shipped filler", "the document above")
 # Eight points over the filler's two and a half windows: about one every 180 tokens, so each cliff falls between two
 # points and two fall where neither head nor tail reads. At base size on 2 cores that fits the sweep's budget
-# (benchmarks/space.py, avx512_bf16: 10 points over three windows took 37 R where 30 R is the budget; these 25 R).
+# (benchmarks/space.py, avx512_bf16: 10 points over three windows took 37 R where 30 R is the budget; these 26 R).
 DEFAULT_POSITIONS = 8
 # The sliders' bounds are the loaded short classifier's window, set when the page opens (`worked_example`). Before
 # that no window is known: they start at a ceiling no window here reaches, the longest document the tab takes, and
