@@ -164,7 +164,7 @@ WORKED_EXAMPLES = (
     ("padding", "/padding_compare_charts_example", 4),
     ("masks", "/mask_proof_charts_example", 3),
     ("masks, generation", "/mask_generation_example", 0),
-    ("long documents", "/longdoc_worked_example", 6),
+    ("long documents", "/compare_strategies_charts_example", 6),
     ("needle sweep", "/needle_sweep_charts_example", 1),
     ("attention", "/attention_maps_example", 0),
     ("batching", "/batching_compare_example", 2),
@@ -183,7 +183,7 @@ def plan_calls(client: Client) -> list[Call]:
         for tab, api, figure in WORKED_EXAMPLES
         if api in named
     ]
-    example = client.predict(api_name="/longdoc_worked_example")
+    example = client.predict(api_name="/compare_strategies_charts_example")
     head_tokens, stride = example[1]["value"], example[2]["value"]  # the sliders' updates
     texts5, texts2 = "\n".join(FIVE_TEXTS), "\n".join(TWO_TEXTS)
     # the tabs as a visitor uses them: their charts are HTML; the figures are drawn when someone downloads them
@@ -209,13 +209,13 @@ def plan_calls(client: Client) -> list[Call]:
         )
     )
     examples = named["/longdoc_example"]["parameters"][0]["python_type"]["type"]
-    compare_defaults = _defaults(client, "/compare_strategies")
+    compare_defaults = _defaults(client, "/compare_strategies_charts")
     for name in _literal_choices(examples):
         document, _ = client.predict(name, api_name="/longdoc_example")
         calls.append(
             Call(
                 f"long documents: {name}",
-                "/compare_strategies",
+                "/compare_strategies_charts",  # the page's: the showdown as HTML, the figure drawn on download
                 _with(compare_defaults, p0=document, p2=head_tokens, p3=stride),
                 budget_r=6.0,
                 first_budget_r=1.5,

@@ -228,7 +228,29 @@ def test_long_document_example_runs_every_strategy(client):
     table = plain(outputs[7])
     for strategy in ("head truncation", "tail truncation", "head + tail", "sliding windows", "Longformer"):
         assert strategy in table
-    assert "5 of 5" in plain(outputs[5])
+    assert "5 of 5" in plain(outputs[5]) and is_png(outputs[6]) and len(outputs[8]) == 1
+
+
+@checks("/compare_strategies_charts_example")
+def test_the_long_document_example_with_a_chart_is_the_figures_one(client):
+    charts = client.predict(api_name="/compare_strategies_charts_example")
+    figures = client.predict(api_name="/longdoc_worked_example")
+    assert [plain(charts[i]) for i in (0, 3, 5, 7, 9)] == [plain(figures[i]) for i in (0, 3, 5, 7, 9)]
+    assert 'class="sd-chart sd-showdown"' in charts[6] and not charts[8]  # drawn when someone downloads it
+    assert sorted(Path(f).name for f in client.predict(api_name="/compare_strategies_svg")) == [
+        "long-documents.png", "long-documents.svg"
+    ]  # fmt: skip
+
+
+@checks("/compare_strategies_charts")
+def test_the_tabs_comparison_shows_its_chart_and_draws_the_figure_on_request(client):
+    outputs = client.predict(
+        "A short review: wonderful.", ["head", "longformer"], 10, 10, "mean", api_name="/compare_strategies_charts"
+    )
+    status, chart, table, files, note = outputs
+    assert "head truncation" in plain(table) and "Longformer" in plain(chart)
+    assert "every strategy reads all of it" in plain(note) and "2 of 2" in plain(status) and not files
+    assert chart.count('class="sd-showdown-label"') == 2 and "100% read" in plain(chart)
 
 
 @checks("/longdoc_example")

@@ -33,6 +33,7 @@ TEXT_ENDPOINTS = (
     "/key_mask",
     "/key_mask_chart",
     "/compare_strategies",
+    "/compare_strategies_charts",
     "/needle_sweep",
     "/needle_sweep_charts",
     "/attention_maps",

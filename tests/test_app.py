@@ -25,7 +25,7 @@ DEEP_LINKS = {
     "lengths": "measure_lengths_charts",
     "padding": "padding_compare_charts",
     "masks": "mask_proof_charts",
-    "longdoc": "compare_strategies",
+    "longdoc": "compare_strategies_charts",
     "attention": "attention_maps",
     "batching": "batching_compare",
 }

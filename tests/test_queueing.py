@@ -20,6 +20,7 @@ MODEL_EVENTS = (
     "mask_proof_encoder",
     "mask_proof",
     "attention_maps",
+    "compare_strategies_charts",
     "compare_strategies",
     "needle_sweep_charts",
     "needle_sweep",

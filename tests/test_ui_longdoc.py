@@ -10,31 +10,50 @@ import seqdemo.longdoc.sweep as sweep_module
 import seqdemo.ui.longdoc as tab
 from seqdemo.longdoc import LONG_DOCUMENT_STRATEGIES as STRATEGIES
 from seqdemo.longdoc import LONG_ROLE, MAX_SWEEP_POSITIONS, SHORT_ROLE, load_pair
-from seqdemo.longdoc_examples import SHORT, SWEEP_PASSAGE
+from seqdemo.longdoc_examples import LATE, SHORT, SWEEP_PASSAGE
 from seqdemo.ui.figures import svg_files
 
 
 def test_the_worked_examples_run_on_page_load_the_sweep_after_the_comparison(endpoint):
-    assert [trigger for _, trigger in endpoint("longdoc_worked_example").targets] == ["load"]
-    assert endpoint("needle_sweep_charts_example").trigger_after == endpoint("longdoc_worked_example")._id
+    assert [trigger for _, trigger in endpoint("compare_strategies_charts_example").targets] == ["load"]
+    assert endpoint("needle_sweep_charts_example").trigger_after == endpoint("compare_strategies_charts_example")._id
+    assert [trigger for _, trigger in endpoint("longdoc_worked_example").targets] == ["click"]  # the API's, hidden
 
 
 def test_the_worked_example_streams_each_strategy_as_it_finishes(store):
     updates = list(tab.worked_example(store=store))
     assert len(updates) == 1 + len(STRATEGIES)  # a "running" line first, then one update per strategy
-    limits, head, stride, document, note, status, image, table, files, notes, drawings = updates[-1]
+    limits, head, stride, document, note, status, chart, table, files, notes, drawings = updates[-1]
     pair = load_pair(store)
     assert f"{pair[SHORT_ROLE].max_length:,} tokens" in limits and f"{pair[LONG_ROLE].max_length:,}" in limits
     assert head.maximum == pair[SHORT_ROLE].budget and stride.maximum == pair[SHORT_ROLE].budget - 1
     assert document and "Done: 5 of 5" in status
     assert table.count("<tr>") == 1 + len(STRATEGIES)
-    assert files == [image] and Path(image).suffix == ".png"  # the SVG is drawn on request
+    assert 'class="sd-chart sd-showdown"' in chart and files == []  # the figure is drawn on request
     assert [Path(path).suffix for path in svg_files(drawings)] == [".png", ".svg"]
     assert "bfloat16" in limits or "float32" in limits
     for title in (strategy.title for strategy in STRATEGIES.values()):
         assert title in table
     earlier = [update[7] for update in updates[1:-1]]  # each partial table has one row more
     assert [table.count("<tr>") - 1 for table in earlier] == list(range(1, len(STRATEGIES)))
+
+
+def test_the_pages_showdown_chart_shows_what_the_apis_figure_does(store):
+    text, _ = tab.example_text(LATE, store=store)
+    knobs = (text, list(STRATEGIES), 60, 60, "mean")
+    *_, (status, chart, table, files, notes, drawings) = tab.show_comparison(*knobs, store=store)
+    *_, (figure_status, image, figure_table, figure_files, figure_notes, _) = tab.compare_document(*knobs, store=store)
+    assert (status, notes) == (figure_status, figure_notes) and table.count("<tr>") == figure_table.count("<tr>")
+    assert files == [] and figure_files == [image] and Path(image).suffix == ".png"
+    ((plot, (results,), stem),) = [(drawing.plot, drawing.args, drawing.stem) for drawing in drawings]
+    assert plot is tab.plot_showdown and stem == tab.SHOWDOWN_STEM and len(results) == len(STRATEGIES)
+    assert chart.count('class="sd-showdown-label"') == len(STRATEGIES)
+    assert chart.count('<i style="left:') == sum(len(result.seen) for result in results)  # a span per range read
+    for result in results:
+        assert all(f'title="tokens {start:,}–{end - 1:,}"' in chart for start, end in result.seen)
+        assert f"{result.tokens_seen / result.document_tokens:.0%} read" in chart
+        assert all(f"{p:.3f}" in chart for p in result.probabilities)
+    assert [Path(path).suffix for path in svg_files(drawings)] == [".png", ".svg"]
 
 
 def test_a_document_that_fits_says_every_strategy_reads_it_all(store):

@@ -61,6 +61,7 @@ from seqdemo.ui.views.longdoc import (
     limits_markdown,
     needle_sweep_chart_html,
     results_table,
+    showdown_chart_html,
     status_html,
     sweep_status_html,
 )
@@ -109,6 +110,34 @@ def upload_text(path: str | None) -> str:
 
 
 Comparison = tuple[str, str | None, str, list[str], str, list[Drawing]]  # status, PNG, table, files, notes, drawings
+ComparisonChart = tuple[str, str, str, list[str], str, list[Drawing]]  # status, chart HTML, table, no files, ...
+SHOWDOWN_STEM = "long-documents"
+
+
+def _comparison_steps(
+    document: str | None,
+    strategies: Sequence[str] | None,
+    head_tokens: float,
+    stride: float,
+    aggregation: str,
+    store: ModelStore,
+) -> Iterator[tuple[list[str], tuple[StrategyResult, ...], str, Pair]]:
+    """The checked comparison as (strategies asked for, results so far, the stripped document, the pair): no result
+    first, then one more after each strategy."""
+    pair = load_pair(store)
+    keys = chosen_strategies(list(strategies or []))
+    document = check_document(document)  # stripped, so the notes' offsets match the results'
+    settings = StrategySettings(int(head_tokens), int(stride), aggregation)
+    check_comparison(document, keys, pair, settings)
+    results: list[StrategyResult] = []
+    yield keys, (), document, pair
+    for result in compare_long_document_strategies(document, keys, pair, settings):
+        results.append(result)
+        yield keys, tuple(results), document, pair
+
+
+def _status(results: Sequence[StrategyResult], keys: Sequence[str]) -> str:
+    return status_html([result.key for result in results], keys, "running")
 
 
 @user_errors("comparing the strategies")
@@ -121,31 +150,44 @@ def compare_document(
     *,
     store: ModelStore,
 ) -> Iterator[Comparison]:
-    """The comparison, streamed after each strategy: (status, showdown PNG, results table, files, notes, drawings).
+    """The comparison's figure form (public as `compare_strategies`), streamed after each strategy: (status, showdown
+    PNG, results table, files, notes, drawings).
 
     `files` is the PNG to download; `drawings` what the SVG button draws from. The table grows a
     row per strategy; the figure is drawn for the first and for all (drawing it costs about what
     a strategy does).
     """
-    pair = load_pair(store)
-    keys = chosen_strategies(list(strategies or []))
-    document = check_document(document)  # stripped, so the notes' offsets match the results'
-    settings = StrategySettings(int(head_tokens), int(stride), aggregation)
-    check_comparison(document, keys, pair, settings)
-    results: list[StrategyResult] = []
-    yield status_html([], keys, "running"), None, "", [], "", []
-    for result in compare_long_document_strategies(document, keys, pair, settings):
-        results.append(result)
+    knobs = (document, strategies, head_tokens, stride, aggregation)
+    for keys, results, text, pair in _comparison_steps(*knobs, store=store):
+        if not results:
+            yield _status(results, keys), None, "", [], "", []
+            continue
         if len(results) in (1, len(keys)):
-            figure = save_figure(plot_showdown, tuple(results), stem="long-documents")
-        yield (
-            status_html([result.key for result in results], keys, "running"),
-            figure.png,
-            results_table(results),
-            figure.downloads,
-            document_notes(document, results, pair[SHORT_ROLE].budget),
-            [figure.drawing],
-        )
+            figure = save_figure(plot_showdown, results, stem=SHOWDOWN_STEM)
+        notes = document_notes(text, results, pair[SHORT_ROLE].budget)
+        yield _status(results, keys), figure.png, results_table(results), figure.downloads, notes, [figure.drawing]
+
+
+@user_errors("comparing the strategies")
+def show_comparison(
+    document: str | None,
+    strategies: Sequence[str] | None,
+    head_tokens: float,
+    stride: float,
+    aggregation: str,
+    *,
+    store: ModelStore,
+) -> Iterator[ComparisonChart]:
+    """The tab's comparison (`compare_strategies_charts`), streamed after each strategy: (status, the showdown as
+    HTML, results table, no files, notes, its drawing). The figure is drawn only when someone downloads it."""
+    knobs = (document, strategies, head_tokens, stride, aggregation)
+    for keys, results, text, pair in _comparison_steps(*knobs, store=store):
+        if not results:
+            yield _status(results, keys), "", "", [], "", []
+            continue
+        drawing = Drawing(plot_showdown, (results,), SHOWDOWN_STEM)
+        notes = document_notes(text, results, pair[SHORT_ROLE].budget)
+        yield _status(results, keys), showdown_chart_html(results), results_table(results), [], notes, [drawing]
 
 
 def starting_tokens(pair: Pair) -> int:
@@ -165,14 +207,29 @@ def _limits(pair: Pair, head_tokens: int, stride: int, *, store: ModelStore) -> 
 
 @user_errors("running the worked example")
 def worked_example(*, store: ModelStore) -> Iterator[tuple[Any, ...]]:
-    """On page load: the windows in force, the precision, slider ranges, the first example, its comparison streamed."""
+    """On page load (`compare_strategies_charts_example`): the windows in force, the precision, slider ranges, the first
+    example, its comparison streamed with the showdown as HTML."""
     pair = load_pair(store)
     quarter = starting_tokens(pair)
     text = _example(LATE, pair)
     setup = (*_limits(pair, quarter, quarter, store=store), text, example_note_html(LATE))
     strategies = list(LONG_DOCUMENT_STRATEGIES)
-    for outputs in compare_document(text, strategies, quarter, quarter, "mean", store=store):
+    for outputs in show_comparison(text, strategies, quarter, quarter, "mean", store=store):
         yield *setup, *outputs
+
+
+def worked_example_figure(example: WorkedExample) -> Callable[[], tuple[Any, ...]]:
+    """The figure form of the worked comparison `example` (public as `longdoc_worked_example`): its last update, the
+    showdown drawn as PNG."""
+
+    @user_errors("drawing the worked example")
+    def figure_of_example() -> tuple[Any, ...]:
+        *setup, status, _chart, table, _files, notes, drawings = example.compute()
+        (drawing,) = drawings
+        figure = save_figure(drawing.plot, *drawing.args, stem=drawing.stem)
+        return *setup, status, figure.png, table, figure.downloads, notes, [figure.drawing]
+
+    return figure_of_example
 
 
 @user_errors("opening the link")
@@ -196,8 +253,8 @@ def linked_comparison(
     head = quarter if head_tokens is None else min(int(head_tokens), budget)
     overlap = quarter if stride is None else min(int(stride), budget - 1)
     setup = (*_limits(pair, head, overlap, store=store), gr.Dropdown(value=None))
-    yield *setup, *(gr.skip() for _ in get_args(Comparison))  # in place even if the comparison refuses the inputs
-    for outputs in compare_document(document, strategies, head, overlap, aggregation, store=store):
+    yield *setup, *(gr.skip() for _ in get_args(ComparisonChart))  # in place even if the comparison refuses them
+    for outputs in show_comparison(document, strategies, head, overlap, aggregation, store=store):
         yield *setup, *outputs
 
 
@@ -338,12 +395,12 @@ def build(store: ModelStore) -> None:
     # The sliders start at 0 until the page learns the window: a link without them gets the worked example's.
     link = LessonLink("longdoc", {**fields, "aggregation": aggregation}, unset=("head_tokens", "stride"))
     status = gr.HTML()
-    showdown = gr.Image(label="Coverage and answers", show_label=False, type="filepath", interactive=False)
+    showdown = gr.HTML(elem_id="sd-showdown")
     notes = gr.HTML()
     table = gr.HTML()
     with gr.Accordion("Download the figure (PNG, SVG)", open=False):
         downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
-        drawings = svg_on_request(downloads, api_name="compare_strategies_svg")
+        drawings = svg_on_request(downloads, api_name="compare_strategies_svg", label="Draw the figure (PNG and SVG)")
 
     gr.Markdown(
         "### The needle sweep\nThe passage is inserted at evenly spaced points of a document, and every chosen "
@@ -373,7 +430,7 @@ def build(store: ModelStore) -> None:
     compare_outputs = [status, showdown, table, downloads, notes, drawings]
     sweep_outputs = [sweep_status, sweep_chart, sweep_downloads, sweep_drawings]
     knobs = [strategies, head_tokens, stride, aggregation]
-    run.click(cached(compare_document, store), [document, *knobs], compare_outputs, api_name="compare_strategies")
+    run.click(cached(show_comparison, store), [document, *knobs], compare_outputs, api_name="compare_strategies_charts")
     example.input(bind(example_text, store), example, [document, example_note], api_name="longdoc_example")
     upload.upload(upload_text, upload, document, api_name="longdoc_upload")
     sweep_inputs = [passage, source, document, positions, *knobs]
@@ -383,7 +440,7 @@ def build(store: ModelStore) -> None:
         bind(worked_example, store),
         (),
         example_outputs,
-        api_name="longdoc_worked_example",
+        api_name="compare_strategies_charts_example",
         slow=True,
         link=link.runs(cached(linked_comparison, store), [limits, head_tokens, stride, example, *compare_outputs]),
     )
@@ -395,6 +452,15 @@ def build(store: ModelStore) -> None:
         after=comparison,
         slow=True,
     )
+
+    # The figure form of the comparison, for the API's callers: its PNG is shown nowhere, and its worked example is
+    # the page's, drawn (not compared again).
+    showdown_plot = gr.Image(label="Coverage and answers", type="filepath", visible=False)
+    api_compare_outputs = [status, showdown_plot, table, downloads, notes, drawings]
+    api_only(cached(compare_document, store), [document, *knobs], api_compare_outputs, api_name="compare_strategies")
+    worked = worked_examples(get_blocks_context().root_block).named("compare_strategies_charts_example")
+    api_example_outputs = [limits, head_tokens, stride, document, example_note, *api_compare_outputs]
+    api_only_example(worked_example_figure(worked), (), api_example_outputs, api_name="longdoc_worked_example")
 
     # The figure form of the sweep, for the API's callers: its PNG is shown nowhere, and its worked example is the
     # page's, drawn (not swept again).

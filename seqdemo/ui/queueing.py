@@ -30,6 +30,7 @@ MODEL_HANDLERS = frozenset(
         masks.run_lesson,
         attention.show_attention,
         longdoc.compare_document,
+        longdoc.show_comparison,
         longdoc.run_sweep,
         longdoc.show_sweep,
         batching.throughput,

@@ -258,3 +258,49 @@ def needle_sweep_chart_html(sweep: NeedleSweep) -> str:
         f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{html.escape(title)}" '
         f'font-family="inherit">{"".join(parts)}</svg><div class="sd-swatches">{"".join(legend)}</div></div>'
     )
+
+
+def showdown_chart_html(results: Sequence[StrategyResult]) -> str:
+    """The comparison as HTML with the figure's content (`plots.longdoc.plot_showdown` is the download): per strategy,
+    the document as a bar with the ranges it read shaded (sliding windows translucent, so overlaps show darker), how
+    much that is, and its class probabilities as one stacked bar, chance dotted."""
+    length = max(max(result.document_tokens for result in results), 1)
+    names = results[0].label_names
+    rows = []
+    for result in results:
+        tokens = max(result.document_tokens, 1)
+        color = STRATEGY_COLORS[result.key]
+        opacity = 0.45 if len(result.seen) > 1 and result.key == "windows" else 0.85
+        spans = "".join(
+            f'<i style="left:{100 * start / tokens:.2f}%;width:{100 * (end - start) / tokens:.2f}%;'
+            f'background-color:{color};opacity:{opacity}" title="tokens {start:,}–{end - 1:,}"></i>'
+            for start, end in result.seen
+        )
+        read = f"{result.tokens_seen / tokens:.0%} read"
+        if len(result.sequence_logits) > 1:
+            read += f"<small>{len(result.sequence_logits)} windows</small>"
+        answer = "".join(
+            f'<i style="width:{100 * p:.2f}%;background-color:{LABEL_COLORS[index % len(LABEL_COLORS)]}" '
+            f'title="{html.escape(name)}: {p:.3f}">{f"{p:.2f}" if p >= 0.18 else ""}</i>'
+            for index, (name, p) in enumerate(zip(names, result.probabilities.tolist(), strict=True))
+        )
+        rows.append(
+            f'<div class="sd-showdown-label"><b>{html.escape(result.title)}</b>'
+            f"<small>{html.escape(result.role)} · {result.max_length:,} tokens</small></div>"
+            f'<div class="sd-showdown-track"><div style="width:{100 * tokens / length:.2f}%">{spans}</div></div>'
+            f'<div class="sd-showdown-read">{read}</div><div class="sd-showdown-answer">{answer}</div>'
+        )
+    swatches = "".join(
+        f'<span class="sd-swatch"><i style="background-color:{LABEL_COLORS[index % len(LABEL_COLORS)]}"></i>'
+        f"{html.escape(name)}</span>"
+        for index, name in enumerate(names)
+    )
+    title = f"What each strategy reads of the {length:,}-token document"
+    return (
+        f'<div class="sd-chart sd-showdown" role="figure" aria-label="{html.escape(title)}, and what it answers">'
+        f'<div class="sd-showdown-grid"><p class="sd-chart-title">{title}</p>'
+        f'<p class="sd-chart-title">What it answers</p>{"".join(rows)}'
+        '<p></p><p class="sd-showdown-axis">document token (without &lt;s&gt; and &lt;/s&gt;)</p><p></p>'
+        '<p class="sd-showdown-axis">probability (ticks at 0.5, a guess)</p></div>'
+        f'<div class="sd-swatches">{swatches}</div></div>'
+    )
