@@ -35,6 +35,8 @@ from seqdemo.plots.fonts import fit_fonts
 from seqdemo.ui.components import computing_worked_example, user_errors
 
 DPI = 150
+# The button of a tab that shows its figure as HTML: it lists no file until someone asks for both.
+DRAW_FIGURE = "Draw the figure (PNG and SVG)"
 RETENTION_S = 2 * 3600  # a figure file lives this long after it was last written
 MAX_FILES = 2000  # and no more than this many are kept, whatever their age
 PRUNE_EVERY_S = 60

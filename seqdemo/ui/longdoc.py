@@ -52,7 +52,7 @@ from seqdemo.ui.components import (
     user_errors,
     worked_examples,
 )
-from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
+from seqdemo.ui.figures import DRAW_FIGURE, Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.uploaded import refused_uploads_deleted
 from seqdemo.ui.views.longdoc import (
@@ -400,7 +400,7 @@ def build(store: ModelStore) -> None:
     table = gr.HTML()
     with gr.Accordion("Download the figure (PNG, SVG)", open=False):
         downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
-        drawings = svg_on_request(downloads, api_name="compare_strategies_svg", label="Draw the figure (PNG and SVG)")
+        drawings = svg_on_request(downloads, api_name="compare_strategies_svg", label=DRAW_FIGURE)
 
     gr.Markdown(
         "### The needle sweep\nThe passage is inserted at evenly spaced points of a document, and every chosen "
@@ -425,7 +425,7 @@ def build(store: ModelStore) -> None:
     sweep_chart = gr.HTML(elem_id="sd-sweep-chart")
     with gr.Accordion("Download the sweep figure (PNG, SVG)", open=False):
         sweep_downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
-        sweep_drawings = svg_on_request(sweep_downloads, api_name="needle_sweep_svg")
+        sweep_drawings = svg_on_request(sweep_downloads, api_name="needle_sweep_svg", label=DRAW_FIGURE)
 
     compare_outputs = [status, showdown, table, downloads, notes, drawings]
     sweep_outputs = [sweep_status, sweep_chart, sweep_downloads, sweep_drawings]

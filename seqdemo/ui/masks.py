@@ -33,7 +33,7 @@ from seqdemo.plots.masks import plot_key_mask, plot_mask_proof
 from seqdemo.precision import noise_precision
 from seqdemo.ui import widgets
 from seqdemo.ui.components import api_only, api_only_example, bind, cached, on_page_load, user_errors
-from seqdemo.ui.figures import Drawing, SavedFigure, save_figure, svg_on_request
+from seqdemo.ui.figures import DRAW_FIGURE, Drawing, SavedFigure, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.masks import (
     generation_html,
@@ -330,7 +330,7 @@ def build(store: ModelStore) -> None:
             gr.Markdown(KEY_MASK_NOTE)
             with gr.Accordion("Download the key mask (PNG, SVG)", open=False):
                 key_files = gr.File(label="Key mask", file_count="multiple", interactive=False)
-                key_drawings = svg_on_request(key_files, api_name="key_mask_svg")
+                key_drawings = svg_on_request(key_files, api_name="key_mask_svg", label=DRAW_FIGURE)
 
     fields = {"texts": texts, "model": role, "key_mask_text": example, "max_new_tokens": max_new_tokens}
     link = LessonLink("masks", fields)  # here: the key mask's text is chosen above
@@ -341,7 +341,7 @@ def build(store: ModelStore) -> None:
     proof_plot = gr.HTML(elem_id="sd-masks-proof-chart")
     with gr.Accordion("Download the proof figure (PNG, SVG)", open=False):
         proof_files = gr.File(label="Proof figure", file_count="multiple", interactive=False)
-        proof_drawings = svg_on_request(proof_files, api_name="mask_proof_svg")
+        proof_drawings = svg_on_request(proof_files, api_name="mask_proof_svg", label=DRAW_FIGURE)
     gr.Markdown(POOLING_NOTE)
 
     gr.Markdown("### 3 · Right vs left padding: position ids")

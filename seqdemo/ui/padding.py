@@ -29,7 +29,7 @@ from seqdemo.padding import (
 from seqdemo.plots.padding import plot_batch_shapes
 from seqdemo.ui import widgets
 from seqdemo.ui.components import api_only, api_only_example, bind, on_page_load, user_errors
-from seqdemo.ui.figures import Drawing, save_figure, svg_on_request
+from seqdemo.ui.figures import DRAW_FIGURE, Drawing, save_figure, svg_on_request
 from seqdemo.ui.links import LessonLink
 from seqdemo.ui.views.elements import error_html
 from seqdemo.ui.views.padding import batch_shapes_html, legend_html, panel_html
@@ -240,7 +240,7 @@ def build(store: ModelStore) -> None:
     chart = gr.HTML(elem_id="sd-pt-shapes")
     with gr.Accordion("Download the figure (PNG, SVG)", open=False):
         downloads = gr.File(label="Figure", file_count="multiple", interactive=False)
-        drawings = svg_on_request(downloads, api_name="padding_compare_svg", label="Draw the figure (PNG and SVG)")
+        drawings = svg_on_request(downloads, api_name="padding_compare_svg", label=DRAW_FIGURE)
 
     shown.change(show_columns, shown, columns, api_name="padding_show_configurations")
     inputs = [raw_texts, raw_pairs, role, shown, *knobs]
