@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from seqdemo.longdoc import LONG_DOCUMENT_STRATEGIES, SHORT_ROLE, NeedleSweep, StrategyResult
-from seqdemo.plots.palette import FAINT, INK, LABEL_COLORS, MUTED_INK, RULE, STRATEGY_COLORS
+from seqdemo.plots.palette import FAINT, INK, MUTED_INK, RULE, STRATEGY_COLORS, label_color
 
 # Markers tell apart curves that lie on top of each other (tail and head + tail often do).
 STRATEGY_MARKERS = {"head": "o", "tail": "s", "head_tail": "D", "windows": "^", "longformer": "v"}
@@ -48,7 +48,7 @@ def plot_showdown(results: Sequence[StrategyResult]) -> Figure:
         coverage.text(length * 1.01, row, read, va="center", ha="left", fontsize=9, color=LIMIT_COLOR)
         left = 0.0
         for index, probability in enumerate(result.probabilities):
-            bars.barh(row, probability, left=left, height=0.6, color=LABEL_COLORS[index % len(LABEL_COLORS)])
+            bars.barh(row, probability, left=left, height=0.6, color=label_color(index))
             if probability >= 0.18:
                 bars.text(
                     left + probability / 2,
@@ -72,7 +72,7 @@ def plot_showdown(results: Sequence[StrategyResult]) -> Figure:
     bars.set_title("What it answers", fontsize=11, loc="left")
     bars.spines[["top", "right"]].set_visible(False)
     names = results[0].label_names
-    handles = [Patch(color=LABEL_COLORS[i % len(LABEL_COLORS)], label=name) for i, name in enumerate(names)]
+    handles = [Patch(color=label_color(i), label=name) for i, name in enumerate(names)]
     figure.legend(handles=handles, loc="outside lower right", ncols=len(names), fontsize=9, frameon=False)
     return figure
 

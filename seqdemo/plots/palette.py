@@ -80,6 +80,11 @@ STRATEGY_COLORS = {  # the long-document strategies
 }
 
 
+def label_color(index: int) -> str:
+    """The colour of a classifier's label `index`; the colours repeat past the last."""
+    return LABEL_COLORS[index % len(LABEL_COLORS)]
+
+
 def css_variables() -> str:
     """The palette as CSS custom properties (`--sd-pad-tint`, `--sd-ink`, …) for every page element to read."""
     families = {**KINDS, "error": ERROR, "ok": OK, "flag": FLAG}

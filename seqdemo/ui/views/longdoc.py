@@ -21,7 +21,7 @@ from seqdemo.longdoc import (
 )
 from seqdemo.longdoc_examples import EXAMPLE_NOTES
 from seqdemo.models import ROLES
-from seqdemo.plots.palette import FAINT, LABEL_COLORS, MUTED_INK, RULE, STRATEGY_COLORS
+from seqdemo.plots.palette import FAINT, MUTED_INK, RULE, STRATEGY_COLORS, label_color
 from seqdemo.plural import plural
 from seqdemo.ui.views.charts import round_step
 
@@ -83,7 +83,7 @@ def results_table(results: Sequence[StrategyResult]) -> str:
     rows = []
     for result in results:
         index = result.label_names.index(result.label)
-        dot = f'<span class="sd-longdoc-dot" style="background:{LABEL_COLORS[index % len(LABEL_COLORS)]}"></span>'
+        dot = f'<span class="sd-longdoc-dot" style="background:{label_color(index)}"></span>'
         rows.append(
             f'<tr><td class="rowhead">{html.escape(result.title)}</td><td>{html.escape(result.role)} '
             f"({result.max_length:,})</td><td>{dot}{html.escape(result.label)}</td>"
@@ -263,7 +263,7 @@ def needle_sweep_chart_html(sweep: NeedleSweep) -> str:
 def showdown_chart_html(results: Sequence[StrategyResult]) -> str:
     """The comparison as HTML with the figure's content (`plots.longdoc.plot_showdown` is the download): per strategy,
     the document as a bar with the ranges it read shaded (sliding windows translucent, so overlaps show darker), how
-    much that is, and its class probabilities as one stacked bar, chance dotted."""
+    much that is, and its class probabilities as one stacked bar, chance (0.5) marked by ticks."""
     length = max(max(result.document_tokens for result in results), 1)
     names = results[0].label_names
     rows = []
@@ -280,7 +280,7 @@ def showdown_chart_html(results: Sequence[StrategyResult]) -> str:
         if len(result.sequence_logits) > 1:
             read += f"<small>{len(result.sequence_logits)} windows</small>"
         answer = "".join(
-            f'<i style="width:{100 * p:.2f}%;background-color:{LABEL_COLORS[index % len(LABEL_COLORS)]}" '
+            f'<i style="width:{100 * p:.2f}%;background-color:{label_color(index)}" '
             f'title="{html.escape(name)}: {p:.3f}">{f"{p:.2f}" if p >= 0.18 else ""}</i>'
             for index, (name, p) in enumerate(zip(names, result.probabilities.tolist(), strict=True))
         )
@@ -291,8 +291,7 @@ def showdown_chart_html(results: Sequence[StrategyResult]) -> str:
             f'<div class="sd-showdown-read">{read}</div><div class="sd-showdown-answer">{answer}</div>'
         )
     swatches = "".join(
-        f'<span class="sd-swatch"><i style="background-color:{LABEL_COLORS[index % len(LABEL_COLORS)]}"></i>'
-        f"{html.escape(name)}</span>"
+        f'<span class="sd-swatch"><i style="background-color:{label_color(index)}"></i>{html.escape(name)}</span>'
         for index, name in enumerate(names)
     )
     title = f"What each strategy reads of the {length:,}-token document"
